@@ -1,0 +1,371 @@
+"""The `Design`: one validated, immutable value that says exactly which network to build.
+
+Everything in ResNet Explorer consumes a `Design`: the builder turns it into a `torch.nn.Module`,
+the analysis counts it, the diagrams draw it, the probes train it and the store keeps it.
+
+Conventions (shared with torchvision's ``models/resnet.py``):
+
+* A stage's ``width`` is its "planes": a basic block outputs ``width`` channels (times the
+  width factor), a bottleneck outputs ``width * expansion``.
+* A bottleneck's inner (3x3) width is ``int(width * width_factor * width_per_group / 64) * groups``,
+  which is torchvision's ResNeXt / Wide ResNet formula.
+* ``stem_width`` is the number of channels that leave the stem.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+import zlib
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from resnet_explorer.errors import DesignError
+
+BlockType = Literal["basic", "bottleneck"]
+StemType = Literal["imagenet", "cifar", "deep", "deep_tiered"]
+ShortcutOption = Literal["A", "B", "C", "D", "none"]
+ActivationOrder = Literal[
+    "original", "bn_after_add", "relu_before_add", "relu_only_preact", "full_preact"
+]
+ActivationFunction = Literal["relu", "gelu", "silu"]
+Normalization = Literal["batch", "group", "none"]
+StridePlacement = Literal["3x3", "1x1"]
+InitScheme = Literal["kaiming_fan_out", "kaiming_fan_in", "xavier", "torch_default"]
+
+BLOCK_TYPES: tuple[str, ...] = ("basic", "bottleneck")
+STEMS: tuple[str, ...] = ("imagenet", "cifar", "deep", "deep_tiered")
+SHORTCUTS: tuple[str, ...] = ("A", "B", "C", "D", "none")
+ACTIVATION_ORDERS: tuple[str, ...] = (
+    "original",
+    "bn_after_add",
+    "relu_before_add",
+    "relu_only_preact",
+    "full_preact",
+)
+ACTIVATIONS: tuple[str, ...] = ("relu", "gelu", "silu")
+NORMALIZATIONS: tuple[str, ...] = ("batch", "group", "none")
+INIT_SCHEMES: tuple[str, ...] = ("kaiming_fan_out", "kaiming_fan_in", "xavier", "torch_default")
+
+#: Human descriptions, for the app, the CLI and the docs.
+SHORTCUT_DESCRIPTIONS: dict[str, str] = {
+    "A": "identity; zero-pad channels and subsample where the shape changes (no parameters)",
+    "B": "identity; 1x1 projection where the shape changes",
+    "C": "1x1 projection in every block",
+    "D": "identity; 2x2 average pool then 1x1 projection where the shape changes (ResNet-D)",
+    "none": "no shortcut: a plain network",
+}
+ACTIVATION_ORDER_DESCRIPTIONS: dict[str, str] = {
+    "original": "(a) conv-BN-ReLU ... conv-BN, add, then ReLU",
+    "bn_after_add": "(b) BN after the addition: conv-BN-ReLU ... conv, add, BN, ReLU",
+    "relu_before_add": "(c) ReLU before the addition: conv-BN-ReLU ... conv-BN-ReLU, add",
+    "relu_only_preact": "(d) ReLU-only pre-activation: ReLU-conv-BN ..., add",
+    "full_preact": "(e) full pre-activation: BN-ReLU-conv ..., add",
+}
+PREACT_ORDERS: frozenset[str] = frozenset({"relu_only_preact", "full_preact"})
+
+FORMAT_VERSION = 1
+_URL_PREFIX = "v1."
+MAX_JSON_BYTES = 64 * 1024
+
+
+class Stage(BaseModel):
+    """One stage: ``blocks`` residual blocks of ``width`` planes, the first with ``stride``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    blocks: int = Field(ge=1, le=1000, description="number of blocks in the stage")
+    width: int = Field(ge=1, le=8192, description="planes (bottleneck output is width x expansion)")
+    stride: Literal[1, 2] = Field(default=1, description="stride of the stage's first block")
+    block: BlockType | None = Field(
+        default=None, description="block type of this stage; None = the design's block type"
+    )
+
+
+def _stages(*spec: tuple[int, int, int]) -> tuple[Stage, ...]:
+    return tuple(Stage(blocks=b, width=w, stride=s) for b, w, s in spec)
+
+
+_DEFAULT_STAGES = _stages((2, 64, 1), (2, 128, 2), (2, 256, 2), (2, 512, 2))
+
+
+class Design(BaseModel):
+    """A ResNet-family architecture. Immutable; construct with keywords or `Design.from_json`.
+
+    ``Design()`` is torchvision's ResNet-18. Invalid input raises `DesignError`.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # input
+    in_channels: int = Field(default=3, ge=1, le=64)
+    image_size: int = Field(default=224, ge=1, le=2048)
+    num_classes: int = Field(default=1000, ge=1, le=100_000)
+    # stem
+    stem: StemType = "imagenet"
+    stem_width: int = Field(default=64, ge=1, le=1024)
+    # body
+    stages: tuple[Stage, ...] = Field(default=_DEFAULT_STAGES, min_length=1, max_length=12)
+    block: BlockType = "basic"
+    expansion: int = Field(default=4, ge=1, le=16)
+    stride_on: StridePlacement = "3x3"
+    groups: int = Field(default=1, ge=1, le=1024)
+    width_per_group: int = Field(default=64, ge=1, le=4096)
+    width_factor: float = Field(default=1.0, gt=0, le=32)
+    shortcut: ShortcutOption = "B"
+    activation_order: ActivationOrder = "original"
+    activation: ActivationFunction = "relu"
+    norm: Normalization = "batch"
+    zero_init_residual: bool = False
+    stochastic_depth: float = Field(default=0.0, ge=0, lt=1)
+    init: InitScheme = "kaiming_fan_out"
+    # head
+    final_norm: bool = Field(
+        default=False,
+        description="norm + activation after the last stage (the pre-activation head); "
+        "defaults to True for full_preact",
+    )
+    dropout: float = Field(default=0.0, ge=0, lt=1)
+
+    # --- construction -------------------------------------------------------------------
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise DesignError(_format_validation_error(exc), field=_first_field(exc)) from None
+
+    @classmethod
+    def model_validate(cls, obj: Any, **kwargs: Any) -> Design:  # type: ignore[override]
+        try:
+            return super().model_validate(obj, **kwargs)
+        except ValidationError as exc:
+            raise DesignError(_format_validation_error(exc), field=_first_field(exc)) from None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_derived_defaults(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        if data.get("final_norm") is None:
+            data["final_norm"] = data.get("activation_order", "original") == "full_preact"
+        return data
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> Design:
+        block_types = {self.block_type(i) for i in range(len(self.stages))}
+        if "basic" in block_types and (self.groups != 1 or self.width_per_group != 64):
+            raise ValueError(
+                f"groups={self.groups}, width_per_group={self.width_per_group}: grouped "
+                "convolutions (ResNeXt) apply to bottleneck blocks only; use groups=1 and "
+                "width_per_group=64 with basic blocks"
+            )
+        if self.shortcut == "none" and self.zero_init_residual:
+            raise ValueError(
+                "zero_init_residual=True: a plain network (shortcut 'none') would output zeros; "
+                "zero-init needs a shortcut"
+            )
+        if self.shortcut == "none" and self.stochastic_depth > 0:
+            raise ValueError(
+                f"stochastic_depth={self.stochastic_depth}: dropping a block of a plain network "
+                "(shortcut 'none') drops the whole signal; use 0"
+            )
+        if self.stem == "deep_tiered" and self.stem_width < 8:
+            raise ValueError(f"stem_width={self.stem_width}: the tiered deep stem needs >= 8")
+        if self.stem == "deep" and self.stem_width < 2:
+            raise ValueError(f"stem_width={self.stem_width}: the deep stem needs >= 2")
+        channels = self.stem_width
+        for i, stage in enumerate(self.stages):
+            mid = self.inner_width(i)
+            if mid < 1:
+                raise ValueError(
+                    f"stages[{i}].width={stage.width}: with width_factor={self.width_factor}, "
+                    f"groups={self.groups} and width_per_group={self.width_per_group} the inner "
+                    "width is 0; make the stage wider or width_per_group larger"
+                )
+            if mid % self.groups:
+                raise ValueError(
+                    f"stages[{i}].width={stage.width}: inner width {mid} is not divisible by "
+                    f"groups={self.groups}"
+                )
+            out = self.out_channels(i)
+            if self.shortcut == "A" and out < channels:
+                raise ValueError(
+                    f"shortcut='A': stage {i} narrows {channels} -> {out} channels, which "
+                    "zero-padding cannot do; use B, C or D, or widen the stage"
+                )
+            channels = out
+        factor = self.downsampling()
+        if self.image_size < factor:
+            raise ValueError(
+                f"image_size={self.image_size} is too small: the design downsamples by {factor} "
+                f"(stem /{self.stem_stride()}, stages /{factor // self.stem_stride()}); use "
+                f"image_size >= {factor}"
+            )
+        return self
+
+    # --- derived facts ---------------------------------------------------------------------
+
+    def block_type(self, stage: int) -> str:
+        """Block type of stage ``stage`` (its own, else the design's)."""
+        return self.stages[stage].block or self.block
+
+    def expansion_of(self, stage: int) -> int:
+        """Output channels per plane: the expansion for bottlenecks, 1 for basic blocks."""
+        return self.expansion if self.block_type(stage) == "bottleneck" else 1
+
+    def inner_width(self, stage: int) -> int:
+        """Channels inside a block of ``stage`` (the 3x3 convs)."""
+        width = self.stages[stage].width
+        if self.block_type(stage) == "basic":
+            return int(width * self.width_factor)
+        return int(width * self.width_factor * (self.width_per_group / 64.0)) * self.groups
+
+    def out_channels(self, stage: int) -> int:
+        """Channels that leave a block of ``stage``."""
+        if self.block_type(stage) == "basic":
+            return self.inner_width(stage)
+        return self.stages[stage].width * self.expansion
+
+    def stem_stride(self) -> int:
+        """Downsampling done by the stem (4 with a max-pool stem, else 1)."""
+        return 1 if self.stem == "cifar" else 4
+
+    def downsampling(self) -> int:
+        """Total downsampling factor of stem and stages."""
+        return self.stem_stride() * math.prod(s.stride for s in self.stages)
+
+    @property
+    def depth(self) -> int:
+        """Layers with weights on the main path, as the papers count them (e.g. 50, 110)."""
+        convs = sum(
+            s.blocks * (3 if self.block_type(i) == "bottleneck" else 2)
+            for i, s in enumerate(self.stages)
+        )
+        stem = 3 if self.stem.startswith("deep") else 1
+        return stem + convs + 1
+
+    @property
+    def is_plain(self) -> bool:
+        """True when the network has no shortcuts."""
+        return self.shortcut == "none"
+
+    # --- serialization ---------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict with every field."""
+        data = self.model_dump(mode="json")
+        for stage in data["stages"]:
+            if stage["block"] is None:
+                del stage["block"]
+        return data
+
+    def to_json(self, *, indent: int | None = None) -> str:
+        """Canonical JSON (sorted keys). Equal designs give equal strings."""
+        separators = (",", ":") if indent is None else (",", ": ")
+        return json.dumps(self.to_dict(), sort_keys=True, indent=indent, separators=separators)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Design:
+        """Parse a design from JSON text; malformed input raises `DesignError`."""
+        if len(text) > MAX_JSON_BYTES:
+            raise DesignError(
+                f"design JSON is {len(text):,} bytes; at most {MAX_JSON_BYTES:,} are accepted"
+            )
+        try:
+            data = json.loads(text)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise DesignError(f"design JSON is malformed: {exc}") from None
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Design:
+        """Build a design from a dict such as `to_dict` returns."""
+        if not isinstance(data, dict):
+            raise DesignError(
+                f"a design must be a JSON object, got {type(data).__name__}: {_short(data)}"
+            )
+        return cls.model_validate(data)
+
+    @property
+    def hash(self) -> str:
+        """Canonical hash: 16 hex digits of the SHA-256 of the canonical JSON."""
+        return hashlib.sha256(self.to_json().encode()).hexdigest()[:16]
+
+    def to_url(self) -> str:
+        """Compact URL-safe encoding (only fields that differ from `Design()`), see `from_url`."""
+        data = self.to_dict()
+        defaults = Design().to_dict()
+        diff = {k: v for k, v in data.items() if defaults[k] != v}
+        raw = json.dumps(diff, sort_keys=True, separators=(",", ":")).encode()
+        packed = base64.urlsafe_b64encode(zlib.compress(raw, 9)).rstrip(b"=").decode()
+        return _URL_PREFIX + packed
+
+    @classmethod
+    def from_url(cls, token: str) -> Design:
+        """Decode `to_url`'s token; a broken or tampered token raises `DesignError`."""
+        if not isinstance(token, str) or not token.startswith(_URL_PREFIX):
+            raise DesignError(f"design link {_short(token)} is not a ResNet Explorer design (v1.)")
+        body = token[len(_URL_PREFIX) :]
+        if len(body) > 4 * MAX_JSON_BYTES:
+            raise DesignError("design link is too long")
+        try:
+            raw = zlib.decompressobj().decompress(
+                base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)), MAX_JSON_BYTES
+            )
+            data = json.loads(raw)
+        except (ValueError, zlib.error) as exc:
+            raise DesignError(f"design link is damaged and cannot be read ({exc})") from None
+        if not isinstance(data, dict):
+            raise DesignError("design link is damaged: it does not hold a design")
+        return cls.from_dict(data)
+
+    def replace(self, **changes: Any) -> Design:
+        """A copy with ``changes`` applied and validated (``final_norm`` re-derived if unset)."""
+        data = self.to_dict()
+        if "activation_order" in changes and "final_norm" not in changes:
+            data.pop("final_norm")
+        data.update(changes)
+        return Design.from_dict(data)
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "design"
+
+
+def _first_field(exc: ValidationError) -> str | None:
+    errors = exc.errors()
+    return _loc(errors[0]["loc"]) if errors and errors[0]["loc"] else None
+
+
+def _format_validation_error(exc: ValidationError) -> str:
+    """One line per problem: field, value given, what is allowed."""
+    lines = []
+    for err in exc.errors():
+        where = _loc(err["loc"])
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            lines.append(f"{where}: unknown field (value {_short(err['input'])})")
+        elif kind == "missing":
+            lines.append(f"{where}: required field is missing")
+        elif kind == "value_error":
+            message = str(err.get("ctx", {}).get("error", err["msg"]))
+            lines.append(message if where == "design" else f"{where}: {message}")
+        else:
+            lines.append(f"{where} = {_short(err['input'])}: {err['msg']}")
+    return "invalid design: " + "; ".join(lines)

@@ -1,0 +1,67 @@
+"""Caps that keep an absurd design from exhausting memory: checked before anything is built."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from resnet_explorer.design import Design
+from resnet_explorer.errors import DesignTooLarge
+
+_BYTES_PER_VALUE = 4  # fp32
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(float(raw))
+    except ValueError:
+        raise DesignTooLarge(f"{name}={raw!r} is not a number") from None
+    return value
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Largest design the engine will build.
+
+    ``max_params``: learnable parameters. ``max_activation_bytes``: fp32 bytes of every layer's
+    output for one image (a lower bound on a forward pass's memory).
+    Defaults come from ``RESNET_EXPLORER_MAX_PARAMS`` and ``RESNET_EXPLORER_MAX_ACTIVATION_MB``.
+    """
+
+    max_params: int = 1_000_000_000
+    max_activation_bytes: int = 4 * 1024**3
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        return cls(
+            max_params=_env_int("RESNET_EXPLORER_MAX_PARAMS", cls.max_params),
+            max_activation_bytes=_env_int(
+                "RESNET_EXPLORER_MAX_ACTIVATION_MB", cls.max_activation_bytes // 1024**2
+            )
+            * 1024**2,
+        )
+
+
+def check_limits(design: Design, limits: Limits | None = None) -> None:
+    """Raise `DesignTooLarge` when ``design`` exceeds ``limits`` (analytic counts only)."""
+    from resnet_explorer.analysis.analytic import totals
+
+    limits = limits or Limits.from_env()
+    counts = totals(design)
+    if counts.params > limits.max_params:
+        raise DesignTooLarge(
+            f"design has {counts.params:,} parameters; the cap is {limits.max_params:,} "
+            "(set RESNET_EXPLORER_MAX_PARAMS to change it)",
+            field="stages",
+        )
+    activation_bytes = counts.outputs * _BYTES_PER_VALUE
+    if activation_bytes > limits.max_activation_bytes:
+        raise DesignTooLarge(
+            f"one image's activations need {activation_bytes / 1024**2:,.0f} MiB; the cap is "
+            f"{limits.max_activation_bytes / 1024**2:,.0f} MiB (lower image_size, or set "
+            "RESNET_EXPLORER_MAX_ACTIVATION_MB)",
+            field="image_size",
+        )
