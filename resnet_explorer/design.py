@@ -143,6 +143,10 @@ class Design(BaseModel):
         try:
             return super().model_validate(obj, **kwargs)
         except ValidationError as exc:
+            # pydantic calls our __init__, which already raised a DesignError: pass it on.
+            for err in exc.errors():
+                if isinstance(err.get("ctx", {}).get("error"), DesignError):
+                    raise err["ctx"]["error"] from None
             raise DesignError(_format_validation_error(exc), field=_first_field(exc)) from None
 
     @model_validator(mode="before")
@@ -180,17 +184,15 @@ class Design(BaseModel):
             raise ValueError(f"stem_width={self.stem_width}: the deep stem needs >= 2")
         channels = self.stem_width
         for i, stage in enumerate(self.stages):
-            mid = self.inner_width(i)
-            if mid < 1:
+            per_group = self._per_group_width(i)
+            if per_group < 1 or per_group != int(per_group):
+                knobs = f"width_factor={self.width_factor:g}"
+                if self.block_type(i) == "bottleneck":
+                    knobs += f", groups={self.groups}, width_per_group={self.width_per_group}"
                 raise ValueError(
-                    f"stages[{i}].width={stage.width}: with width_factor={self.width_factor}, "
-                    f"groups={self.groups} and width_per_group={self.width_per_group} the inner "
-                    "width is 0; make the stage wider or width_per_group larger"
-                )
-            if mid % self.groups:
-                raise ValueError(
-                    f"stages[{i}].width={stage.width}: inner width {mid} is not divisible by "
-                    f"groups={self.groups}"
+                    f"stages[{i}].width={stage.width} is not divisible into groups: with {knobs} "
+                    f"each group would get {per_group:g} channels; it must be a whole number "
+                    ">= 1 (change the width, width_per_group or width_factor)"
                 )
             out = self.out_channels(i)
             if self.shortcut == "A" and out < channels:
@@ -217,6 +219,12 @@ class Design(BaseModel):
     def expansion_of(self, stage: int) -> int:
         """Output channels per plane: the expansion for bottlenecks, 1 for basic blocks."""
         return self.expansion if self.block_type(stage) == "bottleneck" else 1
+
+    def _per_group_width(self, stage: int) -> float:
+        width = self.stages[stage].width * self.width_factor
+        if self.block_type(stage) == "basic":
+            return width
+        return width * self.width_per_group / 64.0
 
     def inner_width(self, stage: int) -> int:
         """Channels inside a block of ``stage`` (the 3x3 convs)."""
@@ -300,7 +308,9 @@ class Design(BaseModel):
         """Compact URL-safe encoding (only fields that differ from `Design()`), see `from_url`."""
         data = self.to_dict()
         defaults = Design().to_dict()
-        diff = {k: v for k, v in data.items() if defaults[k] != v}
+        diff = {k: v for k, v in data.items() if defaults[k] != v and k != "final_norm"}
+        if self.final_norm != (self.activation_order == "full_preact"):
+            diff["final_norm"] = self.final_norm  # only when it differs from the derived default
         raw = json.dumps(diff, sort_keys=True, separators=(",", ":")).encode()
         packed = base64.urlsafe_b64encode(zlib.compress(raw, 9)).rstrip(b"=").decode()
         return _URL_PREFIX + packed
@@ -314,9 +324,12 @@ class Design(BaseModel):
         if len(body) > 4 * MAX_JSON_BYTES:
             raise DesignError("design link is too long")
         try:
-            raw = zlib.decompressobj().decompress(
+            inflater = zlib.decompressobj()
+            raw = inflater.decompress(
                 base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)), MAX_JSON_BYTES
             )
+            if not inflater.eof:  # truncated, or larger than any design
+                raise ValueError("incomplete data")
             data = json.loads(raw)
         except (ValueError, zlib.error) as exc:
             raise DesignError(f"design link is damaged and cannot be read ({exc})") from None
@@ -356,7 +369,12 @@ def _first_field(exc: ValidationError) -> str | None:
 def _format_validation_error(exc: ValidationError) -> str:
     """One line per problem: field, value given, what is allowed."""
     lines = []
-    for err in exc.errors():
+    errors = exc.errors()
+    locs = [tuple(e["loc"]) for e in errors]
+    for err in errors:
+        loc = tuple(err["loc"])
+        if any(len(other) > len(loc) and other[: len(loc)] == loc for other in locs):
+            continue  # a container's error that only repeats a nested one
         where = _loc(err["loc"])
         kind = err["type"]
         if kind == "extra_forbidden":

@@ -1,0 +1,55 @@
+"""Command-line interface: ``python -m resnet_explorer COMMAND ...``.
+
+Each command lives in its own module with ``register(subparsers)``; the handler it sets returns
+the process exit code. ``--json`` output is a documented, stable contract (docs/cli.md): every
+JSON document carries ``"schema": "resnet-explorer/<command>/v<N>"``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from resnet_explorer.cli import design_cmd, presets_cmd
+from resnet_explorer.cli.common import CliError
+from resnet_explorer.errors import DesignError
+
+#: Modules that add a subcommand; each has ``register(subparsers)``.
+COMMANDS = [presets_cmd, design_cmd]
+
+
+def _extra_commands() -> list:
+    """Subcommands of the other engine parts, imported lazily so `--help` stays fast."""
+    from resnet_explorer.cli import registry
+
+    return registry.modules()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m resnet_explorer",
+        description="Compose ResNet-family architectures and see what they are and cost.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in [*COMMANDS, *_extra_commands()]:
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (0 ok, 1 failure, 2 bad input)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except (DesignError, CliError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. piped into `head`: not an error
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        return 0
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

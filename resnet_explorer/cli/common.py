@@ -1,0 +1,58 @@
+"""Helpers shared by the CLI commands: loading a design argument, printing JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from resnet_explorer import presets
+from resnet_explorer.design import Design
+from resnet_explorer.errors import DesignError
+
+SCHEMA_PREFIX = "resnet-explorer"
+
+
+class CliError(Exception):
+    """Bad command-line input that is not a design error (a missing file, a bad option)."""
+
+
+def load_design(ref: str) -> tuple[str, Design]:
+    """Resolve a preset name, a design JSON file, or a ``v1.`` share token to (label, design)."""
+    if ref in presets.names():
+        return ref, presets.get(ref)
+    if ref.startswith("v1."):
+        return "link", Design.from_url(ref)
+    path = Path(ref)
+    if path.suffix.lower() == ".json" or path.exists():
+        if not path.is_file():
+            raise CliError(f"design file {ref!r} does not exist")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CliError(f"cannot read design file {ref!r}: {exc}") from None
+        try:
+            return path.stem, Design.from_json(text)
+        except DesignError as exc:
+            raise DesignError(f"{ref}: {exc}", field=exc.field) from None
+    raise CliError(
+        f"{ref!r} is neither a preset nor a design file; presets: {', '.join(presets.names())}"
+    )
+
+
+def schema(command: str, version: int = 1) -> str:
+    return f"{SCHEMA_PREFIX}/{command}/v{version}"
+
+
+def print_json(payload: dict[str, Any]) -> None:
+    json.dump(payload, sys.stdout, indent=2, sort_keys=False)
+    sys.stdout.write("\n")
+
+
+def human(n: float, unit: str = "") -> str:
+    """1234567 -> '1.23 M'."""
+    for factor, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(n) >= factor:
+            return f"{n / factor:.2f} {suffix}{unit}"
+    return f"{n:g} {unit}".rstrip()

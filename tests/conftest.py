@@ -1,0 +1,34 @@
+"""Shared fixtures. Tests run from the repository root; `tests/` is importable."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+# Keep tests deterministic and light on a 2-core machine.
+torch.set_num_threads(1)
+os.environ.setdefault("RESNET_EXPLORER_HOME", str(ROOT / ".pytest_cache" / "home"))
+
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def torchvision():
+    from compat import import_torchvision
+
+    return import_torchvision()
+
+
+@pytest.fixture(scope="session")
+def timm():
+    from compat import import_timm
+
+    return import_timm()
