@@ -1,7 +1,7 @@
 """Command-line interface: ``python -m resnet_explorer COMMAND ...``.
 
-Each command lives in its own module with ``register(subparsers)``; the handler it sets returns
-the process exit code. ``--json`` output is a documented, stable contract (docs/cli.md): every
+Each command lives in its own module ``cli/<name>_cmd.py`` with ``register(subparsers)``
+(found by `registry.modules`); the handler it sets returns the process exit code. ``--json`` output is a documented, stable contract (docs/cli.md): every
 JSON document carries ``"schema": "resnet-explorer/<command>/v<N>"``.
 """
 
@@ -12,19 +12,9 @@ import os
 import sys
 from collections.abc import Sequence
 
-from resnet_explorer.cli import design_cmd, presets_cmd
+from resnet_explorer.cli import registry
 from resnet_explorer.cli.common import CliError
 from resnet_explorer.errors import DesignError
-
-#: Modules that add a subcommand; each has ``register(subparsers)``.
-COMMANDS = [presets_cmd, design_cmd]
-
-
-def _extra_commands() -> list:
-    """Subcommands of the other engine parts, imported lazily so `--help` stays fast."""
-    from resnet_explorer.cli import registry
-
-    return registry.modules()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Compose ResNet-family architectures and see what they are and cost.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in [*COMMANDS, *_extra_commands()]:
+    for module in registry.modules():
         module.register(sub)
     return parser
 
