@@ -1,14 +1,19 @@
-"""ResNet Explorer: pick a preset and see its design and size (the full UI lands with issue 6)."""
+"""ResNet Explorer, home page: compose a design and see what it is and what it costs."""
 
 import streamlit as st
 
-from resnet_explorer import presets
-from resnet_explorer.analysis.analytic import totals
+from resnet_explorer.ui import cached, charts, figures, page, sharing, state
 
-st.set_page_config(page_title="ResNet Explorer", layout="wide")
-st.title("ResNet Explorer")
-name = st.selectbox("Preset", presets.names(), index=presets.names().index("resnet50"))
-preset = presets.info(name)
-counts = totals(preset.design)
-st.metric("Parameters", f"{counts.params:,}")
-st.json(preset.design.to_dict())
+design = page.setup("Design", "design")
+st.title(page.design_title(design))
+figures.headline(design, state.base_preset())
+
+st.subheader("Budget per stage")
+stage_names = [f"layer{i + 1}" for i in range(len(design.stages))]
+st.plotly_chart(
+    charts.stage_budget(cached.analytic_stages(design.to_json()), stage_names),
+    key="stage_budget",
+)
+
+st.subheader("Share")
+sharing.share_panel(design)

@@ -1,0 +1,81 @@
+"""Headline figures of a design, with deltas against its preset and the 'matches' badge."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from resnet_explorer import presets, units
+from resnet_explorer.design import Design
+from resnet_explorer.ui import cached
+
+
+def headline(design: Design, base: presets.Preset | None) -> None:
+    """Parameters, GMACs and activations, with deltas against the base preset."""
+    now = cached.analytic_totals(design.to_json())
+    ref = cached.analytic_totals(base.design.to_json()) if base else None
+    cols = st.columns(4)
+    figures = [
+        ("Parameters", now.params, units.params, "learnable parameters (exact)"),
+        ("GMACs", now.macs, units.gmacs, "multiply-accumulates of conv + fc, one image (exact)"),
+        (
+            "Activations",
+            now.activations,
+            units.count,
+            "fvcore's activation count: outputs of conv and fc layers, one image (exact)",
+        ),
+    ]
+    for col, (label, value, fmt, help_text) in zip(cols, figures, strict=False):
+        delta = None
+        if ref is not None and base.design != design:
+            diff = value - getattr(ref, _field(label))
+            delta = units.signed(diff, units.count) if diff else "no change"
+        col.metric(
+            label,
+            fmt(value),
+            delta=delta,
+            help=help_text,
+            delta_color="off" if delta == "no change" else "inverse",
+        )
+    cols[3].metric("Depth", f"{design.depth} layers", help="weighted layers on the main path")
+    st.caption(
+        f"Exact counts: {now.params:,} parameters, {now.macs:,} MACs "
+        f"({now.flops / 1e9:,.3f} GFLOPs at 2 per MAC), fvcore total {now.fvcore:,}."
+    )
+    badge(design, base)
+
+
+def _field(label: str) -> str:
+    return {"Parameters": "params", "GMACs": "macs", "Activations": "activations"}[label]
+
+
+def badge(design: Design, base: presets.Preset | None) -> None:
+    """Whether the design reproduces a published network, or how it departs from its preset."""
+    match = presets.find(design)
+    counts = cached.analytic_totals(design.to_json())
+    if match is not None:
+        verdict = match.matches(counts.params, counts.macs)
+        published = []
+        if match.params is not None:
+            published.append(f"{match.params:,} parameters")
+        if match.macs is not None:
+            published.append(f"{units.gmacs(match.macs)}")
+        if verdict:
+            st.success(
+                f"**{match.title}** matches the published figures "
+                f"({', '.join(published)}). Source: {match.source}.",
+                icon=":material/verified:",
+            )
+        elif verdict is None:
+            st.info(f"**{match.title}**: no published size to compare. Source: {match.source}.")
+        else:
+            st.error(
+                f"**{match.title}** does not match its published figures ({', '.join(published)})."
+            )
+        for result in match.results:
+            st.caption(f"Published: {result.metric} = {result.value} ({result.source})")
+        if match.note:
+            st.caption(match.note)
+    elif base is not None:
+        st.info(
+            f"Modified from **{base.title}**; deltas above are against it.", icon=":material/edit:"
+        )

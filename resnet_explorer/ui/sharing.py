@@ -1,0 +1,51 @@
+"""Sharing a design: the link, JSON download and upload, and 'copy as code'."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from resnet_explorer import presets
+from resnet_explorer.codegen import python_code
+from resnet_explorer.design import MAX_JSON_BYTES, Design
+from resnet_explorer.errors import DesignError
+from resnet_explorer.ui import state
+
+
+def share_panel(design: Design) -> None:
+    """Link, download, upload and code for the current design."""
+    link, files, code = st.tabs(["Link", "JSON file", "Copy as code"])
+    with link:
+        st.caption("The address bar always holds the whole design; this is the same link.")
+        base = str(st.context.url or "").split("?")[0]
+        st.code(f"{base}?{state.URL_PARAM}={design.to_url()}", language=None, wrap_lines=True)
+    with files:
+        st.download_button(
+            "Download design JSON",
+            design.to_json(indent=2),
+            file_name=f"design-{design.hash}.json",
+            mime="application/json",
+            icon=":material/download:",
+        )
+        upload = st.file_uploader(
+            "Open a design JSON", type=["json"], key=f"upload_{state.editor_version()}"
+        )
+        if upload is not None:
+            _load_upload(upload.getvalue())
+    with code:
+        st.code(python_code(design), language="python")
+
+
+def _load_upload(data: bytes) -> None:
+    if len(data) > MAX_JSON_BYTES:
+        st.error(
+            f"That file is {len(data):,} bytes; a design file is at most {MAX_JSON_BYTES:,} bytes."
+        )
+        return
+    try:
+        design = Design.from_json(data)
+    except DesignError as exc:
+        st.error(f"That file is not a valid design: {exc}")
+        return
+    match = presets.find(design)
+    state.load(design, match.name if match else None)
+    st.rerun()

@@ -1,0 +1,42 @@
+"""Helpers for Streamlit AppTest: run a page, pick from the sidebar editor, read metrics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))
+ALL_PAGES = ["app.py", *PAGES]
+
+
+def run_page(path: str = "app.py", *, query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / path), default_timeout=120)
+    if query:
+        at.query_params.update(query)
+    return at.run()
+
+
+def pick_preset(at: AppTest, name: str) -> AppTest:
+    return at.sidebar.selectbox(key="ed__start_from").set_value(name).run()
+
+
+def set_knob(at: AppTest, field: str, value) -> AppTest:
+    """Set one editor knob (selectbox, number input or checkbox) and rerun."""
+    key = f"ed_{field}"
+    for finder in (at.sidebar.selectbox, at.sidebar.number_input, at.sidebar.checkbox):
+        try:
+            widget = finder(key=key)
+        except KeyError:
+            continue
+        return widget.set_value(value).run()
+    raise KeyError(key)
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def assert_no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]

@@ -1,0 +1,123 @@
+"""AppTest: the Design (home) page and the shared sidebar editor."""
+
+from __future__ import annotations
+
+import pytest
+from apptest_helpers import assert_no_exception, metrics, pick_preset, run_page, set_knob
+
+from resnet_explorer import Design, DesignError, presets
+
+
+def test_default_design_renders_resnet18():
+    at = run_page()
+    assert_no_exception(at)
+    assert at.title[0].value == "ResNet-18"
+    assert metrics(at)["Parameters"] == "11.69 M"
+    assert "11,689,512 parameters" in at.caption[0].value or any(
+        "11,689,512 parameters" in c.value for c in at.caption
+    )
+    assert any("matches the published figures" in s.value for s in at.success)
+
+
+@pytest.mark.parametrize("name", presets.names())
+def test_every_preset_renders_with_its_exact_counts(name):
+    at = pick_preset(run_page(), name)
+    assert_no_exception(at)
+    preset = presets.info(name)
+    text = " ".join(c.value for c in at.caption)
+    if preset.params is not None:
+        assert f"{preset.params:,} parameters" in text
+    assert at.query_params["d"] == [preset.design.to_url()] or at.query_params["d"] == (
+        preset.design.to_url()
+    )
+
+
+def test_editing_a_knob_updates_the_figures_with_deltas():
+    at = pick_preset(run_page(), "resnet50")
+    assert metrics(at)["Parameters"] == "25.56 M"
+    at = set_knob(at, "shortcut", "C")
+    assert_no_exception(at)
+    params = metrics(at)["Parameters"]
+    assert params != "25.56 M" and float(params.split()[0]) > 25.56
+    assert at.title[0].value == "ResNet-50 (modified)"
+    assert next(m.delta for m in at.metric).startswith("+")
+    assert any("Modified from" in i.value for i in at.info)
+
+
+def test_invalid_input_shows_the_error_and_keeps_the_last_valid_design():
+    at = pick_preset(run_page(), "resnet50")
+    at = set_knob(at, "image_size", 16)
+    assert_no_exception(at)
+    assert len(at.sidebar.error) == 1
+    assert "image_size=16" in at.sidebar.error[0].value
+    assert metrics(at)["Parameters"] == "25.56 M"  # the last valid design stays on screen
+    at = set_knob(at, "image_size", 224)
+    assert len(at.sidebar.error) == 0
+
+
+def test_stage_table_shows_the_design_stages():
+    at = pick_preset(run_page(), "resnet20")
+    table = at.sidebar.dataframe[0].value
+    assert table[["blocks", "width", "stride"]].values.tolist() == [
+        [3, 16, 1],
+        [3, 32, 2],
+        [3, 64, 2],
+    ]
+
+
+def test_stage_rows_from_the_table_build_the_design_or_name_the_missing_cell():
+    import pandas as pd
+
+    from resnet_explorer.ui.editor import _stage_rows
+
+    frame = pd.DataFrame(
+        [
+            {"blocks": 2.0, "width": 64.0, "stride": 1, "block": ""},
+            {"blocks": 3.0, "width": 128.0, "stride": 2, "block": "bottleneck"},
+            {"blocks": None, "width": 8.0, "stride": None, "block": None},
+        ]
+    )
+    rows = _stage_rows(frame)
+    assert rows[:2] == [
+        {"blocks": 2, "width": 64, "stride": 1},
+        {"blocks": 3, "width": 128, "stride": 2, "block": "bottleneck"},
+    ]
+    with pytest.raises(DesignError, match=r"stages\[2\].blocks: required field is missing"):
+        Design(stages=rows)
+    assert Design(stages=rows[:2]).block_type(1) == "bottleneck"
+
+
+def test_design_from_the_url_is_restored():
+    design = presets.get("resnet56").replace(shortcut="B")
+    at = run_page(query={"d": design.to_url()})
+    assert_no_exception(at)
+    text = " ".join(c.value for c in at.caption)
+    from resnet_explorer.analysis.analytic import totals
+
+    assert f"{totals(design).params:,} parameters" in text
+
+
+@pytest.mark.parametrize("token", ["v1.garbage", "nonsense", "v1." + "A" * 50])
+def test_broken_url_gets_a_message_and_the_default_design(token):
+    at = run_page(query={"d": token})
+    assert_no_exception(at)
+    assert any("could not be read" in w.value for w in at.warning)
+    assert at.title[0].value == "ResNet-18"
+
+
+def test_copy_as_code_builds_the_same_network():
+    at = pick_preset(run_page(), "resnet50")
+    code = next(c.value for c in at.code if "build_model" in c.value)
+    namespace: dict = {}
+    exec(code.split("# The same")[0], namespace)
+    assert namespace["design"] == presets.get("resnet50")
+    assert "torchvision.models.resnet50()" in code
+
+
+def test_scratch_start_is_valid():
+    at = pick_preset(run_page(), "(scratch)")
+    assert_no_exception(at)
+    assert at.title[0].value.startswith("Custom design")
+    assert Design.from_url(
+        at.query_params["d"][0] if isinstance(at.query_params["d"], list) else at.query_params["d"]
+    )
