@@ -1,0 +1,305 @@
+"""``library``: the saved designs, profiles and probe runs (list, save, show, delete, export,
+import). The file is ``--db PATH``, else ``$RESNET_EXPLORER_DB``, else the user's data directory."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from resnet_explorer.cli.common import CliError, load_design, print_json, schema
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "library", help="the library of saved designs and runs (list, save, show, ...)"
+    )
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        help="library file (default: $RESNET_EXPLORER_DB "
+        "or ~/.local/share/resnet-explorer/library.sqlite3)",
+    )
+    # The same flag after the action; SUPPRESS keeps it from overwriting one given before.
+    db = argparse.ArgumentParser(add_help=False)
+    db.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help="library file")
+    as_json = argparse.ArgumentParser(add_help=False)
+    as_json.add_argument("--json", action="store_true", help="machine-readable output")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    p = actions.add_parser("list", parents=[db, as_json], help="list saved designs")
+    p.add_argument("-q", "--query", help="only names containing this text")
+    p.add_argument("--tag", help="only designs with this tag")
+    p.add_argument("--block", choices=["basic", "bottleneck"], help="only designs using it")
+    p.set_defaults(handler=run_list)
+
+    p = actions.add_parser("save", parents=[db, as_json], help="save a design")
+    p.add_argument("ref", metavar="NAME|FILE.json|v1.TOKEN")
+    p.add_argument("--name", help="name to save it under (default: the preset or file name)")
+    p.add_argument("--tags", default="", help="comma-separated tags, e.g. cifar,baseline")
+    p.add_argument("--notes", default="", help="free text")
+    p.add_argument(
+        "--replace", action="store_true", help="replace a design already saved under the name"
+    )
+    p.set_defaults(handler=run_save)
+
+    p = actions.add_parser("show", parents=[db, as_json], help="show a saved design")
+    p.add_argument("name")
+    p.set_defaults(handler=run_show)
+
+    p = actions.add_parser("delete", parents=[db, as_json], help="delete a saved design")
+    p.add_argument("name")
+    p.add_argument("--yes", action="store_true", help="really delete (required)")
+    p.set_defaults(handler=run_delete)
+
+    p = actions.add_parser("export", parents=[db], help="export the library as JSON")
+    p.add_argument("names", nargs="*", metavar="NAME", help="only these designs (default: all)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    p.add_argument("--no-runs", action="store_true", help="leave out probe runs and steps")
+    p.set_defaults(handler=run_export)
+
+    p = actions.add_parser("import", parents=[db, as_json], help="import an exported library")
+    p.add_argument("file", metavar="FILE.json")
+    p.add_argument(
+        "--on-conflict",
+        choices=["skip", "rename"],
+        default="skip",
+        help="a name taken by a different design: skip it (default) or save as 'NAME (imported)'",
+    )
+    p.set_defaults(handler=run_import)
+
+
+def _store(args: argparse.Namespace, *, create: bool = True) -> Any:
+    from resnet_explorer.store import Store
+
+    return Store(args.db, create=create)
+
+
+def _missing(args: argparse.Namespace) -> bool:
+    """True when the library file does not exist yet (reading commands then create nothing)."""
+    from resnet_explorer.store import paths
+
+    return not paths.resolve(args.db).exists()
+
+
+def _guard(handler):
+    """Turn a `StoreError` into the CLI's clean error (exit 2, message, no traceback)."""
+
+    def run(args: argparse.Namespace) -> int:
+        from resnet_explorer.store import StoreError
+
+        try:
+            return handler(args)
+        except StoreError as exc:
+            raise CliError(str(exc)) from None
+
+    run.__doc__ = handler.__doc__
+    return run
+
+
+def _summary(saved) -> dict[str, Any]:
+    return {
+        "name": saved.name,
+        "hash": saved.hash,
+        "tags": list(saved.tags),
+        "notes": saved.notes,
+        "block_types": list(saved.block_types),
+        "created": saved.created,
+        "updated": saved.updated,
+    }
+
+
+@_guard
+def run_list(args: argparse.Namespace) -> int:
+    from resnet_explorer.store import paths
+
+    if _missing(args):
+        found = []
+    else:
+        with _store(args, create=False) as store:
+            found = store.list_designs(query=args.query, tag=args.tag, block=args.block)
+    if args.json:
+        print_json(
+            {
+                "schema": schema("library-list"),
+                "db": str(paths.resolve(args.db)),
+                "designs": [_summary(d) for d in found],
+            }
+        )
+        return 0
+    if not found:
+        print("no saved designs" + (" match" if args.query or args.tag or args.block else ""))
+        return 0
+    width = max(len(d.name) for d in found)
+    for d in found:
+        tags = ", ".join(d.tags)
+        print(f"{d.name:{width}}  {d.hash}  {d.updated[:16].replace('T', ' ')}  {tags}")
+    return 0
+
+
+@_guard
+def run_save(args: argparse.Namespace) -> int:
+    label, design = load_design(args.ref)
+    name = args.name or (label if label != "link" else f"design-{design.hash[:8]}")
+    from resnet_explorer.store import NameTakenError
+
+    with _store(args) as store:
+        try:
+            saved = store.save_design(
+                name, design, tags=args.tags, notes=args.notes, replace=args.replace
+            )
+        except NameTakenError:
+            raise CliError(
+                f"a design named {name!r} is already saved in {store.path}; choose another "
+                "--name, or pass --replace to replace it"
+            ) from None
+        db = str(store.path)
+    if args.json:
+        print_json({"schema": schema("library-save"), "db": db, **_summary(saved)})
+    else:
+        print(f"saved {saved.name!r} (hash {saved.hash}) in {db}")
+    return 0
+
+
+@_guard
+def run_show(args: argparse.Namespace) -> int:
+    from resnet_explorer.store import NotFoundError
+
+    if _missing(args):
+        raise NotFoundError(f"no design named {args.name!r}: the library is empty")
+    with _store(args, create=False) as store:
+        saved = store.get_design(args.name)
+        runs = store.runs(design_hash=saved.hash)
+        profiles = store.profiles(design_hash=saved.hash)
+    design = saved.design
+    run_records = [
+        {
+            "run_id": r.run_id,
+            "status": r.status,
+            "started": r.started,
+            "finished": r.finished,
+            "steps": r.steps,
+        }
+        for r in runs
+    ]
+    if args.json:
+        print_json(
+            {
+                "schema": schema("library-show"),
+                **_summary(saved),
+                "url_token": design.to_url(),
+                "design": design.to_dict(),
+                "profiles": len(profiles),
+                "runs": run_records,
+            }
+        )
+        return 0
+    print(design.to_json(indent=2))
+    print(f"# {saved.name}: hash {saved.hash}, tags: {', '.join(saved.tags) or '-'}")
+    print(f"# saved {saved.created}, updated {saved.updated}")
+    for line in saved.notes.splitlines():
+        print(f"# {line}")
+    print(f"# {len(profiles)} profiles, {len(runs)} probe runs")
+    for r in run_records:
+        print(f"#   run {r['run_id']}: {r['status']}, {r['steps']} steps, started {r['started']}")
+    return 0
+
+
+@_guard
+def run_delete(args: argparse.Namespace) -> int:
+    from resnet_explorer.store import NotFoundError
+
+    if _missing(args):
+        raise NotFoundError(f"no design named {args.name!r}: the library is empty")
+    with _store(args, create=False) as store:
+        saved = store.get_design(args.name)  # a missing name is an error even without --yes
+        if not args.yes:
+            raise CliError(
+                f"not deleting {saved.name!r} without --yes (this cannot be undone; "
+                f"`library export {saved.name!r} -o FILE` keeps a copy)"
+            )
+        store.delete_design(saved.name)
+    if args.json:
+        print_json({"schema": schema("library-delete"), "deleted": _summary(saved)})
+    else:
+        print(f"deleted {saved.name!r}")
+    return 0
+
+
+@_guard
+def run_export(args: argparse.Namespace) -> int:
+    from resnet_explorer.store import NotFoundError, dumps, exchange
+
+    out = Path(args.output) if args.output else None
+    if out is not None and out.exists() and not args.force:
+        raise CliError(f"{out} exists; pass --force to overwrite it, or choose another file")
+    if out is not None and out.is_dir():
+        raise CliError(f"{out} is a directory")
+    if _missing(args):
+        if args.names:
+            raise NotFoundError(f"no design named {args.names[0]!r}: the library is empty")
+        doc = exchange.empty_export()
+    else:
+        with _store(args, create=False) as store:
+            doc = store.export_library(args.names or None, include_runs=not args.no_runs)
+    text = dumps(doc)
+    if out is None:
+        sys.stdout.write(text)
+        return 0
+    _write_atomically(out, text)
+    print(
+        f"exported {len(doc['designs'])} designs, {len(doc['profiles'])} profiles and "
+        f"{len(doc['runs'])} runs to {out}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write to a temporary file beside ``path``, then rename: never a half-written file."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    except OSError as exc:
+        raise CliError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@_guard
+def run_import(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    if not path.is_file():
+        raise CliError(f"export file {args.file!r} does not exist")
+    try:
+        text = path.read_bytes()
+    except OSError as exc:
+        raise CliError(f"cannot read {args.file!r}: {exc.strerror or exc}") from None
+    from resnet_explorer.store import loads
+
+    doc = loads(text)
+    with _store(args) as store:
+        report = store.import_library(doc, on_conflict=args.on_conflict)
+        db = str(store.path)
+    if args.json:
+        print_json({"schema": schema("library-import"), "db": db, **report.to_dict()})
+        return 0
+    print(
+        f"imported into {db}: {len(report.designs_added)} designs added, "
+        f"{len(report.designs_renamed)} renamed, {len(report.designs_skipped)} skipped, "
+        f"{len(report.designs_unchanged)} already there; {report.profiles_added} profiles, "
+        f"{len(report.runs_added)} runs added"
+    )
+    for old, new in report.designs_renamed:
+        print(f"  {old!r} saved as {new!r} (the name was taken)")
+    for name in report.designs_skipped:
+        print(f"  {name!r} skipped: a different design has that name (--on-conflict rename)")
+    return 0
