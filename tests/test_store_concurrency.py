@@ -146,3 +146,20 @@ def test_killed_writer_keeps_every_committed_step(tmp_path, batch):
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
+
+
+def test_a_held_lock_gives_a_clear_busy_error_then_clears(tmp_path):
+    from resnet_explorer.store import BusyError
+
+    path = tmp_path / "lib.sqlite3"
+    store = Store(path, timeout=0.3)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process sitting on the write lock
+    started = time.monotonic()
+    with pytest.raises(BusyError, match="busy"):
+        store.save_design("a", R20)
+    assert time.monotonic() - started < 5
+    assert store.list_designs() == []  # readers are not blocked by a writer (WAL)
+    holder.execute("ROLLBACK")
+    holder.close()
+    assert store.save_design("a", R20).name == "a"
