@@ -1,0 +1,29 @@
+"""Block and network diagrams, drawn from the model that was built (traced with torch.fx).
+
+``block_diagram``, ``network_diagram`` and ``diff_diagram`` return a ``graphviz.Digraph`` (its
+``.source`` is DOT, which the app renders in the browser); ``render`` exports SVG / PNG / PDF
+through the ``dot`` program. The traced structure is cached per design, so redrawing is cheap.
+"""
+
+from resnet_explorer.diagrams.block import block_diagram
+from resnet_explorer.diagrams.diff import diff_diagram
+from resnet_explorer.diagrams.errors import DiagramError, DotNotFoundError, RenderError
+from resnet_explorer.diagrams.network import network_diagram
+from resnet_explorer.diagrams.render import FORMATS, dot_available, render
+from resnet_explorer.diagrams.trace import BlockTrace, NetworkTrace, Op, trace_network
+
+__all__ = [
+    "FORMATS",
+    "BlockTrace",
+    "DiagramError",
+    "DotNotFoundError",
+    "NetworkTrace",
+    "Op",
+    "RenderError",
+    "block_diagram",
+    "diff_diagram",
+    "dot_available",
+    "network_diagram",
+    "render",
+    "trace_network",
+]

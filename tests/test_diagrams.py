@@ -1,0 +1,498 @@
+"""Diagrams: drawn from the traced model; structure (nodes, edges, labels, order), not pixels."""
+
+from __future__ import annotations
+
+import html
+import importlib
+import itertools
+import json
+import re
+import shutil
+import subprocess
+
+import pytest
+import torch
+from torch import nn
+from torch.overrides import TorchFunctionMode
+
+from resnet_explorer import Design, Stage, build_model, presets
+from resnet_explorer.analysis.analytic import stage_totals
+from resnet_explorer.builder import ResidualBlock
+from resnet_explorer.cli import main
+from resnet_explorer.design import ACTIVATION_ORDERS, SHORTCUTS
+from resnet_explorer.diagrams import (
+    DiagramError,
+    DotNotFoundError,
+    block_diagram,
+    diff_diagram,
+    dot_available,
+    network_diagram,
+    render,
+    trace_network,
+)
+from resnet_explorer.diagrams.diff import field_changes
+from resnet_explorer.diagrams.style import human
+from resnet_explorer.diagrams.trace import block_counts
+
+render_module = importlib.import_module("resnet_explorer.diagrams.render")
+
+needs_dot = pytest.mark.skipif(not dot_available(), reason="Graphviz 'dot' is not installed")
+
+# --- reading DOT back -----------------------------------------------------------------------
+
+_NODE = re.compile(r"^\t+(\"[^\"]+\"|[\w.]+) \[(.*)\]$")
+_EDGE = re.compile(r"^\t+(\"[^\"]+\"|[\w.]+) -> (\"[^\"]+\"|[\w.]+)(?: \[(.*)\])?$")
+_ATTR = re.compile(r'(\w+)=(<.*?>(?= \w+=|$)|"(?:[^"\\]|\\.)*"|[^ ]+)')
+
+
+def _attrs(text: str) -> dict[str, str]:
+    out = {}
+    for key, value in _ATTR.findall(text or ""):
+        if value.startswith('"'):
+            value = value[1:-1].replace("\\n", "\n")
+        out[key] = value
+    return out
+
+
+def _text(label: str) -> str:
+    """Label text without HTML markup (lines joined with newlines)."""
+    if label.startswith("<") and label.endswith(">"):
+        label = label[1:-1]
+    label = re.sub(r"<BR/>", "\n", label)
+    return html.unescape(re.sub(r"<[^>]+>", "", label)).strip()
+
+
+def parse(source: str) -> tuple[dict[str, dict[str, str]], list[tuple[str, str, dict[str, str]]]]:
+    """(nodes in source order: id -> attrs, edges: (tail, head, attrs)) of a DOT source."""
+    nodes: dict[str, dict[str, str]] = {}
+    edges = []
+    for line in source.splitlines():
+        if m := _EDGE.match(line):
+            edges.append((m[1].strip('"'), m[2].strip('"'), _attrs(m[3])))
+        elif (m := _NODE.match(line)) and m[1] not in ("node", "edge", "graph"):
+            nodes[m[1].strip('"')] = _attrs(m[2])
+    return nodes, edges
+
+
+def labels(source: str) -> dict[str, str]:
+    nodes, _ = parse(source)
+    return {k: _text(v.get("label", "")) for k, v in nodes.items()}
+
+
+# --- block diagrams: every block type x shortcut option x activation order -------------------
+
+
+def _small(block: str, shortcut: str, order: str, **kw) -> Design:
+    return Design(
+        image_size=8,
+        num_classes=3,
+        stem="cifar",
+        stem_width=4,
+        stages=(Stage(blocks=2, width=4), Stage(blocks=2, width=8, stride=2)),
+        block=block,
+        shortcut=shortcut,
+        activation_order=order,
+        **kw,
+    )
+
+
+class _AddLogger(TorchFunctionMode):
+    """Logs additions made by a block itself (not inside its submodules)."""
+
+    def __init__(self, log: list[str], depth: list[int]) -> None:
+        super().__init__()
+        self.log, self.depth = log, depth
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if self.depth[0] == 0 and getattr(func, "__name__", "") in ("add", "__add__"):
+            self.log.append("add")
+        return func(*args, **(kwargs or {}))
+
+
+def forward_order(block: ResidualBlock, x: torch.Tensor) -> list[str]:
+    """The order a block's leaf modules (and its addition) run in, from hooks on a real forward."""
+    log: list[str] = []
+    depth = [0]
+    handles = []
+    for name, module in block.named_modules():
+        if name and not list(module.children()) and not isinstance(module, nn.Identity):
+
+            def pre(_m, _i, name=name):
+                log.append(name)
+                depth[0] += 1
+
+            def post(_m, _i, _o):
+                depth[0] -= 1
+
+            handles += [module.register_forward_pre_hook(pre), module.register_forward_hook(post)]
+    try:
+        with torch.no_grad(), _AddLogger(log, depth):
+            block(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return log
+
+
+def diagram_order(source: str, block_name: str) -> list[str]:
+    """Op nodes of a block diagram in source order, as module paths relative to the block."""
+    nodes, _ = parse(source)
+    return [
+        a["tooltip"].removeprefix(block_name + ".")
+        for a in nodes.values()
+        if a.get("tooltip", "").startswith(block_name + ".")
+    ]
+
+
+COMBOS = list(itertools.product(["basic", "bottleneck"], SHORTCUTS, ACTIVATION_ORDERS))
+
+
+@pytest.mark.parametrize(("block", "shortcut", "order"), COMBOS)
+def test_block_diagram_order_equals_the_forward_order(block, shortcut, order):
+    design = _small(block, shortcut, order)
+    model = build_model(design, seed=0).eval()
+    for stage, index in ((1, 0), (1, 1), (0, 0)):  # shape-changing, identity, first block
+        module = getattr(model, f"layer{stage + 1}")[index]
+        trace = trace_network(design).block(stage, index)
+        x = torch.randn(1, *trace.in_shape)
+        graph = block_diagram(design, stage, index)
+        order_drawn = diagram_order(graph.source, trace.name)
+        assert order_drawn == forward_order(module, x), (stage, index)
+        nodes, edges = parse(graph.source)
+        ids = list(nodes)
+        # every data-flow edge goes forward; the block's output is the last op
+        for tail, head, _ in edges:
+            if tail != "legend" and head not in ("legend",):
+                assert ids.index(tail) < ids.index(head), (tail, head)
+        # the shortcut is drawn by kind
+        has_add = any(v == "+" for v in labels(graph.source).values())
+        assert has_add == (shortcut != "none")
+        kind = trace.shortcut
+        into_add = [a for t, h, a in edges if h == "op_add"]
+        if kind == "identity":
+            assert any("identity" in a.get("label", "") for a in into_add)
+            assert all(a.get("style", "solid") == "solid" for a in into_add)
+        elif kind in ("projection", "avgpool_projection"):
+            assert any(a.get("style") == "dashed" for a in into_add)
+            texts = labels(graph.source)
+            assert any(t.startswith("conv 1x1") and "downsample" in t for t in texts.values())
+            if kind == "avgpool_projection" and trace.stride != 1:
+                assert any(t.startswith("avg-pool 2x2") for t in texts.values())
+        elif kind == "zero_pad":
+            assert any(a.get("style") == "dotted" for a in into_add)
+            assert any(t.startswith("zero-pad") for t in labels(graph.source).values())
+        # shapes on edges come from the traced model
+        out_edge = next(a for t, h, a in edges if h == "output")
+        assert out_edge["label"] == " x ".join(map(str, tuple(module(x).shape[1:])))
+
+
+@pytest.mark.parametrize(
+    ("order", "ops"),
+    [
+        ("original", ["conv1", "bn1", "relu", "conv2", "bn2", "add", "relu"]),
+        ("bn_after_add", ["conv1", "bn1", "relu", "conv2", "add", "bn2", "relu"]),
+        ("relu_before_add", ["conv1", "bn1", "relu", "conv2", "bn2", "relu", "add"]),
+        ("relu_only_preact", ["relu", "conv1", "bn1", "relu", "conv2", "bn2", "add"]),
+        ("full_preact", ["bn1", "relu", "conv1", "bn2", "relu", "conv2", "add"]),
+    ],
+)
+def test_activation_placement_follows_he_2016_figure_4(order, ops):
+    design = _small("basic", "B", order)
+    assert diagram_order(block_diagram(design, 0, 1).source, "layer1.1") == ops
+
+
+def test_full_preact_projection_takes_the_preactivated_input():
+    design = _small("basic", "B", "full_preact")
+    _, edges = parse(block_diagram(design, 1, 0).source)
+    assert ("op_relu", "op_downsample_0") in {(t, h) for t, h, _ in edges}
+    assert ("input", "op_bn1") in {(t, h) for t, h, _ in edges}
+
+
+def test_conv_labels_name_kernel_channels_stride_and_groups():
+    text = "\n".join(labels(block_diagram(presets.get("resnext50_32x4d"), 1, 0).source).values())
+    assert "conv 1x1, 256 -> 256, stride 1" in text
+    assert "conv 3x3, 256 -> 256, stride 2, 32 groups" in text
+    assert "conv 1x1, 256 -> 512, stride 2" in text  # the projection
+    paper = labels(block_diagram(presets.get("resnet50_paper"), 1, 0).source).values()
+    assert "conv 1x1, 256 -> 128, stride 2" in "\n".join(paper)  # stride on the first 1x1
+
+
+def test_block_diagram_counts_and_title():
+    design = presets.get("resnet50")
+    source = block_diagram(design, 2, 0).source
+    params, _ = block_counts(design)["layer3.0"]
+    assert f"{human(params)} params" in source
+    assert trace_network(design).block(2, 0).params == params  # built module == analytic
+    assert "layer3.0: Bottleneck block, 512 x 28 x 28 -&gt; 1024 x 14 x 14" in source
+
+
+def test_drop_path_and_group_norm_are_drawn():
+    design = _small("basic", "B", "original", norm="group", stochastic_depth=0.2)
+    text = "\n".join(labels(block_diagram(design, 1, 1).source).values())
+    assert "group norm (8 groups, 8)" in text
+    assert "drop path, p=0.2" in text
+
+
+def test_no_norm_draws_no_norm_nodes():
+    design = _small("bottleneck", "D", "original", norm="none")
+    order = diagram_order(block_diagram(design, 0, 0).source, "layer1.0")
+    assert not any(op.startswith("bn") for op in order)
+    assert "downsample.0" not in order  # stride-1 avg-pool is an identity: not drawn
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((9, 0), "stage 9 does not exist"),
+        ((0, 7), "block 7 does not exist"),
+        ((-1, 0), "stage -1 does not exist"),
+        (("0", 0), "stage must be a whole number"),
+    ],
+)
+def test_bad_block_index_is_a_clear_error(args, message):
+    with pytest.raises(DiagramError, match=message):
+        block_diagram(presets.get("resnet18"), *args)
+
+
+# --- network diagrams -------------------------------------------------------------------------
+
+
+def test_collapsed_resnet152_is_small_and_labelled():
+    design = presets.get("resnet152")
+    graph = network_diagram(design)
+    source = graph.source
+    assert len(source.encode()) < 20_000
+    text = labels(source)
+    assert list(text) == ["input", "stem", "s0", "s1", "s2", "s3", "head", "output", "legend"]
+    assert text["s2"].splitlines()[0] == "layer3: Bottleneck x 36, 512 -> 1024, /2"
+    assert text["s0"].splitlines()[0] == "layer1: Bottleneck x 3, 64 -> 256"
+    totals = stage_totals(design)
+    assert f"{human(totals[2].params)} params, {human(totals[2].macs)} MACs" in text["s2"]
+    assert "shortcuts: 1 1x1 projection, 35 identity" in text["s2"]
+    _, edges = parse(source)
+    shapes = [a["label"] for _, _, a in edges]
+    assert shapes == [
+        "3 x 224 x 224",
+        "64 x 56 x 56",
+        "256 x 56 x 56",
+        "512 x 28 x 28",
+        "1024 x 14 x 14",
+        "2048 x 7 x 7",
+        "1000",
+    ]
+    nodes, _ = parse(source)
+    assert "dashed" in nodes["s2"]["style"]  # a projection shortcut inside
+    assert "rankdir=TB" in source
+
+
+def test_plain_network_has_no_shortcuts():
+    source = network_diagram(presets.get("plain20"), depth=1).source
+    assert source.count("no shortcuts (plain)") == 3
+    assert not any(a.get("constraint") == "false" for _, _, a in parse(source)[1])
+    assert "shortcut" not in labels(network_diagram(presets.get("plain20")).source)["legend"]
+
+
+def test_depth_one_draws_every_block_with_its_shortcut():
+    design = presets.get("resnet50")
+    source = network_diagram(design, depth=1, rankdir="LR").source
+    nodes, edges = parse(source)
+    blocks = [k for k in nodes if re.fullmatch(r"s\db\d+", k)]
+    assert len(blocks) == 16
+    skips = [a for _, _, a in edges if a.get("constraint") == "false"]
+    assert len(skips) == 16
+    assert sum(a["style"] == "dashed" for a in skips) == 4  # B: one projection per stage
+    assert "rankdir=LR" in source
+    assert _text(nodes["s2b0"]["label"]).startswith("layer3.0: 512 -> 1024, /2")
+
+
+def test_expanding_one_stage_and_every_operation():
+    design = presets.get("resnet20")
+    nodes, _ = parse(network_diagram(design, expand_stage=1).source)
+    assert {"s0", "s2"} <= set(nodes) and "s1" not in nodes
+    assert {"s1b0", "s1b1", "s1b2"} <= set(nodes)
+    nodes, _ = parse(network_diagram(design, depth=2, expand_stage=1).source)
+    ops = [a["tooltip"] for a in nodes.values() if a.get("tooltip", "").startswith("layer2.0.")]
+    assert ops == ["layer2.0." + x for x in forward_order_names(design, 1, 0)]
+
+
+def forward_order_names(design: Design, stage: int, index: int) -> list[str]:
+    model = build_model(design, seed=0).eval()
+    trace = trace_network(design).block(stage, index)
+    return forward_order(
+        getattr(model, f"layer{stage + 1}")[index], torch.randn(1, *trace.in_shape)
+    )
+
+
+def test_long_stages_are_elided_at_depth_one():
+    design = Design(
+        image_size=8, num_classes=3, stem="cifar", stem_width=4, stages=(Stage(blocks=80, width=4),)
+    )
+    text = labels(network_diagram(design, depth=1, max_blocks=10).source)
+    blocks = [k for k in text if re.fullmatch(r"s0b\d+", k)]
+    assert blocks == [f"s0b{i}" for i in range(8)] + ["s0b79"]
+    assert text["s0e"] == "... 71 more blocks like layer1.1"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"depth": 3}, "depth=3"),
+        ({"rankdir": "BT"}, "rankdir='BT'"),
+        ({"expand_stage": 4}, "stage 4 does not exist"),
+        ({"max_blocks": 1}, "max_blocks=1"),
+    ],
+)
+def test_bad_network_options_are_clear_errors(kwargs, message):
+    with pytest.raises(DiagramError, match=re.escape(message)):
+        network_diagram(presets.get("resnet18"), **kwargs)
+
+
+def test_the_trace_is_cached_per_design():
+    design = presets.get("resnet34")
+    assert trace_network(design) is trace_network(presets.get("resnet34"))
+
+
+# --- diffs --------------------------------------------------------------------------------------
+
+
+def test_diff_highlights_the_stage_that_differs():
+    a, b = presets.get("resnet50"), presets.get("resnet101")
+    source = diff_diagram(a, b, names=("resnet50", "resnet101")).source
+    nodes, _ = parse(source)
+    red = {
+        k for k, v in nodes.items() if v.get("color") == '"#cc0000"' or v.get("color") == "#cc0000"
+    }
+    assert red == {"a_s2", "b_s2"}
+    assert "blocks 6 -&gt; 23" in nodes["a_s2"]["label"]
+    assert "stages[2].blocks: 6 -&gt; 23" in source
+
+
+def test_diff_of_blocks_and_of_equal_designs():
+    a = presets.get("resnet20")
+    b = a.replace(activation_order="full_preact", shortcut="B")
+    assert "activation_order: original -> full_preact" in field_changes(a, b)
+    nodes, _ = parse(diff_diagram(a, b, depth=1).source)
+    red = {k for k, v in nodes.items() if "cc0000" in v.get("color", "")}
+    assert {f"a_s{i}b{j}" for i in range(3) for j in range(3)} <= red
+    nodes, _ = parse(diff_diagram(a, a).source)
+    assert not any("cc0000" in v.get("color", "") for v in nodes.values())
+    nodes, _ = parse(diff_diagram(a, presets.get("preact_resnet18")).source)
+    assert "b_s3" in nodes and "cc0000" in nodes["b_s3"]["color"]  # a stage only in B
+
+
+# --- rendering ------------------------------------------------------------------------------------
+
+
+def test_render_dot_needs_no_program_and_unknown_formats_are_refused(monkeypatch):
+    graph = network_diagram(presets.get("resnet18"))
+    monkeypatch.setattr(render_module.shutil, "which", lambda _: None)
+    assert render(graph, "dot") == graph.source.encode()
+    assert not dot_available()
+    with pytest.raises(DotNotFoundError, match="apt-get install graphviz"):
+        render(graph, "svg")
+    with pytest.raises(DiagramError, match="format 'gif'"):
+        render(graph, "gif")
+
+
+@needs_dot
+def test_render_svg_and_png():
+    graph = block_diagram(presets.get("resnet18"), 1, 0)
+    assert render(graph, "svg").lstrip().startswith(b"<?xml")
+    assert render(graph, "png").startswith(b"\x89PNG")
+
+
+def _boxes(layout: dict) -> list[tuple[str, float, float, float, float]]:
+    """Bounding boxes (points) of node shapes and of edge labels in `dot -Tjson` output."""
+    boxes = []
+    for obj in layout.get("objects", []):
+        if "pos" in obj and "width" in obj:
+            x, y = map(float, obj["pos"].split(","))
+            w, h = float(obj["width"]) * 72, float(obj["height"]) * 72
+            boxes.append((obj["name"], x - w / 2, y - h / 2, x + w / 2, y + h / 2))
+    for edge in layout.get("edges", []):
+        for op in edge.get("_ldraw_", []):
+            if op["op"] == "T":
+                x, y = op["pt"]
+                w = op["width"]
+                x0 = {"l": x, "c": x - w / 2, "r": x - w}[op["align"]]
+                boxes.append((f"edge{edge['_gvid']}", x0, y - 3, x0 + w, y + 9))
+    return boxes
+
+
+@needs_dot
+def test_collapsed_resnet152_renders_fast_without_overlapping_labels():
+    graph = network_diagram(presets.get("resnet152"))
+    layout = json.loads(_dot_json(graph.source))
+    boxes = _boxes(layout)
+    assert len(boxes) >= 9 + 7
+    for (na, ax0, ay0, ax1, ay1), (nb, bx0, by0, bx1, by1) in itertools.combinations(boxes, 2):
+        overlap = min(ax1, bx1) - max(ax0, bx0) > 0.5 and min(ay1, by1) - max(ay0, by0) > 0.5
+        assert not overlap, (na, nb)
+
+
+def _dot_json(source: str) -> str:
+    done = subprocess.run(
+        [shutil.which("dot"), "-Tjson"], input=source.encode(), capture_output=True, timeout=30
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.decode()
+
+
+# --- CLI ---------------------------------------------------------------------------------------
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_prints_dot_and_json(capsys):
+    code, out, _ = run_cli(capsys, "diagram", "resnet56")
+    assert code == 0 and out.startswith("digraph network {")
+    code, out, _ = run_cli(capsys, "diagram", "resnet56", "--block", "layer2.0", "--json")
+    doc = json.loads(out)
+    assert doc["schema"] == "resnet-explorer/diagram/v1"
+    assert doc["kind"] == "block" and doc["format"] == "dot" and doc["name"] == "resnet56"
+    assert "zero-pad 16 -&gt; 32 channels, subsample /2" in doc["dot"]
+    code, out, _ = run_cli(capsys, "diagram", "resnet56", "--block", "1.0")
+    assert code == 0 and "zero-pad" in out
+    code, out, _ = run_cli(capsys, "diagram", "resnet20", "--compare", "resnet32", "--json")
+    assert json.loads(out)["kind"] == "diff"
+
+
+@needs_dot
+def test_cli_writes_svg_and_png(capsys, tmp_path):
+    code, out, _ = run_cli(
+        capsys, "diagram", "resnet18", "--depth", "1", "-o", str(tmp_path / "n.svg")
+    )
+    assert code == 0 and "wrote" in out
+    assert (tmp_path / "n.svg").read_bytes().lstrip().startswith(b"<?xml")
+    code, _, _ = run_cli(
+        capsys, "diagram", "resnet18", "--format", "png", "-o", str(tmp_path / "n")
+    )
+    assert code == 0 and (tmp_path / "n").read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["resnet18", "--block", "9.0"], "stage 9 does not exist"),
+        (["resnet18", "--block", "x"], "STAGE.BLOCK"),
+        (["resnet18", "--depth", "4"], "depth=4"),
+        (["resnet18", "--stage", "7"], "stage 7 does not exist"),
+        (["resnet18", "-o", "out.txt"], "cannot tell the format"),
+        (["resnet18", "--block", "0.0", "--compare", "resnet34"], "cannot be combined"),
+        (["nonesuch"], "neither a preset nor a design file"),
+    ],
+)
+def test_cli_bad_input_exits_2_with_a_message(capsys, args, message):
+    code, out, err = run_cli(capsys, "diagram", *args)
+    assert code == 2 and out == ""
+    assert err.startswith("error: ") and message in err and "Traceback" not in err
+
+
+def test_cli_without_dot_says_so(capsys, monkeypatch, tmp_path):
+    monkeypatch.setattr(render_module.shutil, "which", lambda _: None)
+    code, _, err = run_cli(capsys, "diagram", "resnet18", "-o", str(tmp_path / "x.svg"))
+    assert code == 1 and "Graphviz 'dot' program" in err
