@@ -163,3 +163,17 @@ def test_a_held_lock_gives_a_clear_busy_error_then_clears(tmp_path):
     holder.execute("ROLLBACK")
     holder.close()
     assert store.save_design("a", R20).name == "a"
+
+
+def _use_inherited(store: Store) -> None:
+    store.save_design("from the child", R20)
+
+
+def test_a_forked_child_gets_its_own_connection(tmp_path):
+    store = Store(tmp_path / "lib.sqlite3")
+    store.save_design("from the parent", R20)
+    child = FORK.Process(target=_use_inherited, args=(store,))
+    child.start()
+    child.join(timeout=60)
+    assert child.exitcode == 0
+    assert [d.name for d in store.list_designs()] == ["from the child", "from the parent"]

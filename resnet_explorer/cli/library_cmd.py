@@ -279,6 +279,10 @@ def run_import(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise CliError(f"export file {args.file!r} does not exist")
+    from resnet_explorer.store import exchange
+
+    if path.stat().st_size > exchange.MAX_IMPORT_BYTES:
+        raise CliError(f"{args.file!r} is larger than {exchange.MAX_IMPORT_BYTES:,} bytes")
     try:
         text = path.read_bytes()
     except OSError as exc:
