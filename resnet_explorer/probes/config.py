@@ -1,0 +1,130 @@
+"""`ProbeConfig`: every setting of a probe, validated, JSON-able."""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+from resnet_explorer.probes.errors import ProbeError
+
+OPTIMIZERS = ("sgd", "adamw")
+PRECISIONS = ("auto", "fp32", "bf16")
+AUGMENTS = ("auto", "none", "crop", "crop_flip")
+
+
+@dataclass(frozen=True)
+class ProbeConfig:
+    """How to train each design of a probe.
+
+    Budget: ``steps`` and/or ``seconds`` per design (whichever ends first; training time only,
+    held-out evaluation not counted). The learning rate warms up linearly over ``warmup`` (a
+    fraction of the budget) and then follows a cosine to zero. ``log_every``: per-step records
+    are flushed (and the loss checked for NaN/inf) every this many steps, the only host-device
+    syncs of the loop. ``eval_every``: held-out loss/accuracy and diagnostics (0 = only at the
+    end). ``image_size``: train every design at this input size instead of its own (for speed).
+    ``device``: "auto" = CUDA when present. ``precision``: "auto" = bf16 autocast on CUDA, fp32 on
+    CPU; ``channels_last`` likewise (None = on CUDA only). ``threads``: CPU threads during the
+    probe (None = every core); restored afterwards.
+    """
+
+    steps: int | None = 200
+    seconds: float | None = None
+    batch_size: int = 128
+    optimizer: str = "sgd"
+    lr: float = 0.1
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    warmup: float = 0.05
+    label_smoothing: float = 0.0
+    seed: int = 0
+    dataset: str = "mnist"
+    augment: str = "auto"
+    image_size: int | None = None
+    log_every: int = 10
+    eval_every: int = 50
+    eval_size: int = 1000
+    final_eval: bool = True
+    diagnostics: bool = True
+    device: str = "auto"
+    precision: str = "auto"
+    channels_last: bool | None = None
+    threads: int | None = None
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.steps is None and self.seconds is None:
+            problems.append("give a budget: steps or seconds")
+        if self.steps is not None and not (isinstance(self.steps, int) and self.steps >= 1):
+            problems.append(f"steps={self.steps!r}: must be a whole number >= 1")
+        if self.seconds is not None and not (
+            isinstance(self.seconds, (int, float))
+            and math.isfinite(self.seconds)
+            and self.seconds > 0
+        ):
+            problems.append(f"seconds={self.seconds!r}: must be > 0")
+        if not (isinstance(self.batch_size, int) and 1 <= self.batch_size <= 65536):
+            problems.append(f"batch_size={self.batch_size!r}: must be 1..65536")
+        if self.optimizer not in OPTIMIZERS:
+            problems.append(f"optimizer={self.optimizer!r}: use one of {', '.join(OPTIMIZERS)}")
+        for name in ("lr", "momentum", "weight_decay", "warmup", "label_smoothing"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+                problems.append(f"{name}={value!r}: must be a finite number >= 0")
+        if isinstance(self.warmup, (int, float)) and self.warmup >= 1:
+            problems.append(f"warmup={self.warmup!r}: a fraction of the budget, < 1")
+        if isinstance(self.label_smoothing, (int, float)) and self.label_smoothing >= 1:
+            problems.append(f"label_smoothing={self.label_smoothing!r}: must be < 1")
+        if isinstance(self.momentum, (int, float)) and self.momentum >= 1:
+            problems.append(f"momentum={self.momentum!r}: must be < 1")
+        if self.augment not in AUGMENTS:
+            problems.append(f"augment={self.augment!r}: use one of {', '.join(AUGMENTS)}")
+        if self.precision not in PRECISIONS:
+            problems.append(f"precision={self.precision!r}: use one of {', '.join(PRECISIONS)}")
+        if self.image_size is not None and not (
+            isinstance(self.image_size, int) and 1 <= self.image_size <= 2048
+        ):
+            problems.append(f"image_size={self.image_size!r}: must be 1..2048")
+        for name, low in (("log_every", 1), ("eval_every", 0), ("eval_size", 1)):
+            value = getattr(self, name)
+            if not (isinstance(value, int) and value >= low):
+                problems.append(f"{name}={value!r}: must be a whole number >= {low}")
+        if self.threads is not None and not (isinstance(self.threads, int) and self.threads >= 1):
+            problems.append(f"threads={self.threads!r}: must be >= 1")
+        if not isinstance(self.device, str) or not self.device:
+            problems.append(f"device={self.device!r}: 'auto', 'cpu', 'cuda' or 'cuda:N'")
+        if not isinstance(self.seed, int):
+            problems.append(f"seed={self.seed!r}: must be a whole number")
+        if problems:
+            raise ProbeError("invalid probe config: " + "; ".join(problems))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ProbeConfig:
+        """Build from a dict; unknown keys raise `ProbeError` naming them."""
+        if not isinstance(data, dict):
+            raise ProbeError(f"a probe config must be an object, got {type(data).__name__}")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ProbeError(
+                f"unknown probe setting(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            )
+        try:
+            return cls(**data)
+        except TypeError as exc:
+            raise ProbeError(f"invalid probe config: {exc}") from None
+
+    def replace(self, **changes: Any) -> ProbeConfig:
+        return replace(self, **changes)
+
+    def resolved_threads(self) -> int:
+        if self.threads is not None:
+            return self.threads
+        try:
+            return len(os.sched_getaffinity(0))
+        except AttributeError:  # not on Linux
+            return os.cpu_count() or 1

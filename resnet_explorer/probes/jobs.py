@@ -1,0 +1,313 @@
+"""Background probe jobs for the app: a queue and one worker thread per device. No Streamlit.
+
+    from resnet_explorer.probes.jobs import get_manager
+    jobs = get_manager()                       # process-wide singleton
+    job_id = jobs.submit([("resnet20", design)], ProbeConfig(steps=100))
+    jobs.position(job_id)                      # 0 running, k = k-th in the queue, None finished
+    jobs.status(job_id, since=0)               # plain data; cheap enough to poll every second
+    jobs.cancel(job_id)
+
+One training job runs per device at a time (every job for "cpu" shares one queue, every job for
+"cuda:0" another), so concurrent users queue rather than fight over the device. `status` returns
+copies of plain dicts and lists: the state (queued / running / done / cancelled / failed), each
+design's progress, the events recorded so far (from ``since``: poll incrementally with
+``status["next"]``) and errors. An ``on_event(job_id, event)`` hook, per job or for the manager,
+sees every event as it happens (e.g. to persist metrics); a failing hook is recorded, never fatal.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+import traceback
+import uuid
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from resnet_explorer.probes.config import ProbeConfig
+from resnet_explorer.probes.data import Dataset
+from resnet_explorer.probes.errors import ProbeError
+from resnet_explorer.probes.runner import DesignSpec, Event, Probe, label_designs, resolve_device
+
+Hook = Callable[[str, Event], None]
+STATES = ("queued", "running", "done", "cancelled", "failed")
+_FINISHED = frozenset({"done", "cancelled", "failed"})
+
+
+@dataclass
+class _Job:
+    id: str
+    name: str
+    device: str
+    designs: list[tuple[str, Any]]
+    config: ProbeConfig
+    data: Dataset | None
+    hook: Hook | None
+    state: str = "queued"
+    submitted_at: float = field(default_factory=time.time)
+    started_at: float | None = None
+    finished_at: float | None = None
+    error: str | None = None
+    hook_errors: list[str] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    progress: dict[str, dict[str, Any]] = field(default_factory=dict)
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+
+class JobManager:
+    """Queues probe jobs and runs them on worker threads, one job per device at a time."""
+
+    def __init__(self, *, on_event: Hook | None = None, keep_finished: int = 50) -> None:
+        self._lock = threading.Lock()
+        self._jobs: dict[str, _Job] = {}
+        self._queues: dict[str, deque[str]] = {}
+        self._running: dict[str, str | None] = {}
+        self._wakeups: dict[str, threading.Condition] = {}
+        self._workers: dict[str, threading.Thread] = {}
+        self._on_event = on_event
+        self._keep_finished = keep_finished
+        self._counter = itertools.count(1)
+
+    # --- submitting -----------------------------------------------------------------------
+
+    def submit(
+        self,
+        designs: Sequence[DesignSpec],
+        config: ProbeConfig | None = None,
+        *,
+        data: Dataset | None = None,
+        name: str = "",
+        on_event: Hook | None = None,
+    ) -> str:
+        """Queue a probe; returns its job id. Bad designs or settings raise here, not later."""
+        from resnet_explorer.limits import check_limits
+
+        config = config or ProbeConfig()
+        if not isinstance(config, ProbeConfig):
+            raise ProbeError(f"config must be a ProbeConfig, got {type(config).__name__}")
+        labelled = label_designs(designs)
+        for _, design in labelled:
+            size = config.image_size
+            check_limits(design.replace(image_size=size) if size else design)
+        device = str(resolve_device(config.device))
+        job = _Job(
+            id=f"{next(self._counter)}-{uuid.uuid4().hex[:8]}",
+            name=name or ", ".join(label for label, _ in labelled),
+            device=device,
+            designs=labelled,
+            config=config,
+            data=data,
+            hook=on_event,
+            progress={
+                label: {"status": "pending", "step": 0, "steps": config.steps}
+                for label, _ in labelled
+            },
+        )
+        with self._lock:
+            self._jobs[job.id] = job
+            self._queues.setdefault(device, deque()).append(job.id)
+            self._ensure_worker(device)
+            self._wakeups[device].notify()
+            self._evict()
+        return job.id
+
+    def _ensure_worker(self, device: str) -> None:
+        if device in self._workers and self._workers[device].is_alive():
+            return
+        self._wakeups.setdefault(device, threading.Condition(self._lock))
+        self._running.setdefault(device, None)
+        worker = threading.Thread(
+            target=self._work, args=(device,), name=f"probe-worker-{device}", daemon=True
+        )
+        self._workers[device] = worker
+        worker.start()
+
+    def _evict(self) -> None:
+        finished = sorted(
+            (j for j in self._jobs.values() if j.state in _FINISHED),
+            key=lambda j: j.finished_at or 0.0,
+        )
+        for job in finished[: max(0, len(finished) - self._keep_finished)]:
+            del self._jobs[job.id]
+
+    # --- the worker -----------------------------------------------------------------------
+
+    def _work(self, device: str) -> None:
+        wakeup = self._wakeups[device]
+        queue = self._queues[device]
+        while True:
+            with wakeup:
+                while not queue:
+                    wakeup.wait()
+                job = self._jobs.get(queue.popleft())
+                if job is None or job.state != "queued":  # cancelled while waiting
+                    continue
+                job.state, job.started_at = "running", time.time()
+                self._running[device] = job.id
+            try:
+                self._run(job)
+            finally:
+                with self._lock:
+                    self._running[device] = None
+
+    def _run(self, job: _Job) -> None:
+        try:
+            probe = Probe(job.designs, job.config, data=job.data, cancel=job.cancel)
+            for event in probe.events():
+                self._record(job, event)
+            states = [r.status for r in probe.result.runs]
+            if job.cancel.is_set() or probe.result.status == "cancelled":
+                final, error = "cancelled", None
+            elif states and all(s in ("failed", "oom") for s in states):
+                final, error = "failed", "; ".join(r.error or r.status for r in probe.result.runs)
+            else:
+                final, error = "done", None
+        except Exception as exc:  # a job must never kill the worker
+            final = "failed"
+            error = str(exc) if isinstance(exc, ValueError) else traceback.format_exc(limit=3)
+        with self._lock:
+            job.state, job.error, job.finished_at = final, error, time.time()
+            for item in job.progress.values():
+                if item["status"] in ("pending", "running"):
+                    item["status"] = "cancelled" if final == "cancelled" else final
+
+    def _record(self, job: _Job, event: Event) -> None:
+        kind = event["event"]
+        with self._lock:
+            job.events.append(event)
+            label = event.get("label")
+            item = job.progress.get(label) if label is not None else None
+            if item is not None:
+                if kind == "design_start":
+                    item["status"] = "running"
+                elif kind == "step":
+                    item.update(
+                        step=event["step"],
+                        loss=event["loss"],
+                        acc=event["acc"],
+                        lr=event["lr"],
+                        elapsed=event["elapsed"],
+                        images_per_s=event["images_per_s"],
+                    )
+                elif kind == "eval":
+                    item.update(
+                        held_out_loss=event["held_out_loss"], held_out_acc=event["held_out_acc"]
+                    )
+                elif kind == "design_end":
+                    item.update(
+                        status=event["status"],
+                        reason=event["reason"],
+                        diverged_at=event["diverged_at"],
+                        error=event["error"],
+                        summary=event["summary"],
+                    )
+        for hook in (self._on_event, job.hook):
+            if hook is None:
+                continue
+            try:
+                hook(job.id, event)
+            except Exception as exc:  # persisting must not stop training
+                with self._lock:
+                    if len(job.hook_errors) < 20:
+                        job.hook_errors.append(f"{type(exc).__name__}: {exc}")
+
+    # --- reading --------------------------------------------------------------------------
+
+    def _get(self, job_id: str) -> _Job:
+        job = self._jobs.get(job_id)
+        if job is None:
+            raise ProbeError(f"no probe job {job_id!r} (finished jobs are kept for a while only)")
+        return job
+
+    def position(self, job_id: str) -> int | None:
+        """0 while running, k when k-th in its device's queue, None once finished."""
+        with self._lock:
+            job = self._get(job_id)
+            if job.state == "running":
+                return 0
+            if job.state != "queued":
+                return None
+            waiting = [
+                j
+                for j in self._queues[job.device]
+                if j in self._jobs and self._jobs[j].state == "queued"
+            ]
+            return waiting.index(job_id) + 1
+
+    def status(self, job_id: str, *, since: int = 0) -> dict[str, Any]:
+        """Plain data: state, position, per-design progress, events from ``since``, errors."""
+        position = self.position(job_id)
+        with self._lock:
+            job = self._get(job_id)
+            return {
+                "id": job.id,
+                "name": job.name,
+                "state": job.state,
+                "position": position,
+                "device": job.device,
+                "config": job.config.to_dict(),
+                "designs": [
+                    {"label": label, "hash": d.hash, **dict(job.progress[label])}
+                    for label, d in job.designs
+                ],
+                "submitted_at": job.submitted_at,
+                "started_at": job.started_at,
+                "finished_at": job.finished_at,
+                "error": job.error,
+                "hook_errors": list(job.hook_errors),
+                "events": job.events[since:],
+                "next": len(job.events),
+            }
+
+    def jobs(self) -> list[dict[str, Any]]:
+        """Every known job, oldest first: id, name, state, device, position, times."""
+        with self._lock:
+            ids = list(self._jobs)
+        out = []
+        for job_id in ids:
+            try:
+                s = self.status(job_id, since=1 << 62)
+            except ProbeError:  # evicted meanwhile
+                continue
+            s.pop("events")
+            out.append(s)
+        return out
+
+    def cancel(self, job_id: str) -> bool:
+        """Cancel a queued job now or a running one at its next step. False if already finished."""
+        with self._lock:
+            job = self._get(job_id)
+            if job.state in _FINISHED:
+                return False
+            job.cancel.set()
+            if job.state == "queued":
+                job.state, job.finished_at = "cancelled", time.time()
+                for item in job.progress.values():
+                    item["status"] = "cancelled"
+            return True
+
+    def wait(self, job_id: str, timeout: float | None = None) -> dict[str, Any]:
+        """Block until the job finishes (or ``timeout`` seconds); returns its status."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            with self._lock:
+                finished = self._get(job_id).state in _FINISHED
+            if finished or (deadline is not None and time.monotonic() >= deadline):
+                return self.status(job_id)
+            time.sleep(0.02)
+
+
+_manager: JobManager | None = None
+_manager_lock = threading.Lock()
+
+
+def get_manager() -> JobManager:
+    """The process-wide `JobManager` (created on first use)."""
+    global _manager
+    with _manager_lock:
+        if _manager is None:
+            _manager = JobManager()
+        return _manager

@@ -1,0 +1,564 @@
+"""The probe runner: train designs briefly, one after another, on the same seeded batches.
+
+`run_probe` trains and returns a `ProbeResult`, calling ``on_event`` with each event;
+`Probe.events` is the same run as an iterator. Events are plain JSON-able dicts (``"event"``
+names the kind; non-finite numbers become None):
+
+* ``probe_start``: config, dataset, designs (label, hash, params, depth).
+* ``design_start``: label, index, the design actually trained (after input-size overrides).
+* ``step``: label, step, loss, acc, lr, step_time (s), images_per_s, elapsed (training seconds).
+  Flushed in groups every ``log_every`` steps, the loop's only host-device syncs.
+* ``eval``: every ``eval_every`` steps and at the end: held_out_loss / held_out_acc, train_loss /
+  train_acc (mean since the last eval), grad_norm (total, per stage, per block), update_ratio per
+  stage, activations (mean/std per stage).
+* ``design_end``: label, status (``done`` / ``diverged`` / ``oom`` / ``cancelled`` / ``failed``),
+  reason, steps, diverged_at, summary.
+* ``probe_end``: status (``done`` or ``cancelled``) and every design's summary.
+
+Every design is built with the probe's seed and sees the same batches in the same order (the
+sampler and the augmentation draw from generators seeded by the probe's seed), so on CPU a probe
+is deterministic. A NaN or inf training loss stops that design (``diverged`` at its first
+non-finite step) and the next design goes on; out-of-memory is caught and reported the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from resnet_explorer.design import Design
+from resnet_explorer.errors import DesignError
+from resnet_explorer.probes.config import ProbeConfig
+from resnet_explorer.probes.data import BatchSampler, Dataset, augment, load_dataset, normalize
+from resnet_explorer.probes.errors import ProbeError
+from resnet_explorer.probes.metrics import ActivationStats, ParamSnapshot, grad_norms
+
+Event = dict[str, Any]
+DesignSpec = Design | tuple[str, Design]
+CancelCheck = Callable[[], bool]
+
+#: Terminal states of one design's run.
+FINAL_STATES = ("done", "diverged", "oom", "cancelled", "failed")
+
+
+def _finite(x: float | None) -> float | None:
+    return x if x is not None and math.isfinite(x) else None
+
+
+def lr_at(config: ProbeConfig, progress: float) -> float:
+    """Learning rate at ``progress`` (0..1 of the budget): linear warm-up, then cosine to 0."""
+    progress = min(max(progress, 0.0), 1.0)
+    if config.warmup > 0 and progress < config.warmup:
+        return config.lr * progress / config.warmup
+    rest = (progress - config.warmup) / max(1.0 - config.warmup, 1e-12)
+    return config.lr * 0.5 * (1.0 + math.cos(math.pi * rest))
+
+
+def make_optimizer(model: nn.Module, config: ProbeConfig) -> torch.optim.Optimizer:
+    """SGD with (Nesterov-free) momentum or AdamW; no weight decay on norms and biases."""
+    decay, no_decay = [], []
+    for p in model.parameters():
+        (no_decay if p.ndim <= 1 else decay).append(p)
+    groups = [
+        {"params": decay, "weight_decay": config.weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+    if config.optimizer == "adamw":
+        return torch.optim.AdamW(groups, lr=config.lr)
+    return torch.optim.SGD(groups, lr=config.lr, momentum=config.momentum)
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` -> CUDA when available, else CPU; a CUDA device that is absent is an error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError):
+        raise ProbeError(f"device={name!r}: use auto, cpu, cuda or cuda:N") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ProbeError(f"device={name!r}: no CUDA device is available here; use cpu or auto")
+    return device
+
+
+def is_oom(exc: BaseException) -> bool:
+    """True for CUDA and CPU out-of-memory errors."""
+    if isinstance(exc, torch.OutOfMemoryError):
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, RuntimeError) and (
+        "out of memory" in text or "can't allocate memory" in text
+    )
+
+
+@dataclass
+class DesignRun:
+    """What one design's run recorded. ``steps_log`` / ``evals`` hold the step / eval events."""
+
+    label: str
+    design: Design
+    status: str = "pending"
+    steps: int = 0
+    diverged_at: int | None = None
+    reason: str = ""
+    error: str | None = None
+    train_seconds: float = 0.0
+    steps_log: list[Event] = field(default_factory=list)
+    evals: list[Event] = field(default_factory=list)
+
+    def losses(self) -> list[float | None]:
+        return [s["loss"] for s in self.steps_log]
+
+    def summary(self, batch_size: int) -> dict[str, Any]:
+        """Final figures: training loss/acc averaged over the last tenth of the steps."""
+        finite = [s for s in self.steps_log if s["loss"] is not None]
+        tail = finite[-max(1, len(finite) // 10) :] if finite else []
+        last_eval = self.evals[-1] if self.evals else {}
+        return {
+            "label": self.label,
+            "hash": self.design.hash,
+            "depth": self.design.depth,
+            "status": self.status,
+            "reason": self.reason,
+            "steps": self.steps,
+            "diverged_at": self.diverged_at,
+            "error": self.error,
+            "train_seconds": round(self.train_seconds, 4),
+            "images_per_s": _finite(self.steps * batch_size / self.train_seconds)
+            if self.train_seconds > 0
+            else None,
+            "final_train_loss": _finite(sum(s["loss"] for s in tail) / len(tail)) if tail else None,
+            "final_train_acc": _finite(sum(s["acc"] for s in tail) / len(tail)) if tail else None,
+            "held_out_loss": last_eval.get("held_out_loss"),
+            "held_out_acc": last_eval.get("held_out_acc"),
+        }
+
+
+@dataclass
+class ProbeResult:
+    """Every design's run, in order, and the probe's state (running, done, cancelled)."""
+
+    config: ProbeConfig
+    dataset: dict[str, Any]
+    runs: list[DesignRun]
+    status: str = "running"
+
+    def run(self, label: str) -> DesignRun:
+        for r in self.runs:
+            if r.label == label:
+                return r
+        raise KeyError(label)
+
+    def summaries(self) -> list[dict[str, Any]]:
+        return [r.summary(self.config.batch_size) for r in self.runs]
+
+
+def label_designs(designs: Sequence[DesignSpec]) -> list[tuple[str, Design]]:
+    """(label, design) pairs: a preset's name where the design is one, unique labels."""
+    from resnet_explorer import presets
+
+    out: list[tuple[str, Design]] = []
+    seen: dict[str, int] = {}
+    for spec in designs:
+        if isinstance(spec, Design):
+            preset = presets.find(spec)
+            label, design = (preset.name if preset else f"design-{spec.hash[:6]}"), spec
+        elif isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[1], Design):
+            label, design = str(spec[0]), spec[1]
+        else:
+            raise ProbeError(f"a probe takes Designs or (label, Design) pairs, got {spec!r:.80}")
+        seen[label] = seen.get(label, 0) + 1
+        out.append((label if seen[label] == 1 else f"{label}#{seen[label]}", design))
+    if not out:
+        raise ProbeError("a probe needs at least one design")
+    return out
+
+
+class Probe:
+    """One probe: designs x config x data. Iterate `events` once to run it; read `result`."""
+
+    def __init__(
+        self,
+        designs: Sequence[DesignSpec],
+        config: ProbeConfig | None = None,
+        *,
+        data: Dataset | None = None,
+        cancel: CancelCheck | Any | None = None,
+    ) -> None:
+        from resnet_explorer.limits import check_limits
+
+        self.config = config or ProbeConfig()
+        self.device = resolve_device(self.config.device)
+        labelled = label_designs(designs)
+        first = labelled[0][1]
+        size = self.config.image_size
+        self.data = data or load_dataset(
+            self.config.dataset,
+            image_size=size or first.image_size,
+            channels=first.in_channels,
+            num_classes=first.num_classes,
+            seed=self.config.seed,
+        )
+        runs = []
+        for label, design in labelled:
+            changes: dict[str, Any] = {}
+            if design.num_classes != self.data.num_classes:
+                changes["num_classes"] = self.data.num_classes
+            if size is not None and design.image_size != size:
+                changes["image_size"] = size
+            try:
+                trained = design.replace(**changes) if changes else design
+                check_limits(trained)
+            except DesignError as exc:
+                raise DesignError(f"{label}: {exc}", field=exc.field) from None
+            runs.append(DesignRun(label, trained))
+        self.result = ProbeResult(self.config, self.data.describe(), runs)
+        self._cancel = _cancel_check(cancel)
+        self._adapted: dict[tuple[int, int], Dataset] = {}
+
+    # --- public ---------------------------------------------------------------------------
+
+    def events(self) -> Iterator[Event]:
+        """Run the probe, yielding events as they happen (see the module docstring)."""
+        cpu = self.device.type == "cpu"
+        old_threads = torch.get_num_threads()
+        if cpu:
+            torch.set_num_threads(self.config.resolved_threads())
+        try:
+            yield {
+                "event": "probe_start",
+                "config": self.config.to_dict(),
+                "device": str(self.device),
+                "threads": torch.get_num_threads() if cpu else None,
+                "dataset": self.result.dataset,
+                "designs": [
+                    {
+                        "label": r.label,
+                        "hash": r.design.hash,
+                        "depth": r.design.depth,
+                        "params": _params(r.design),
+                    }
+                    for r in self.result.runs
+                ],
+            }
+            for index, run in enumerate(self.result.runs):
+                if self._cancel():
+                    run.status, run.reason = "cancelled", "cancelled before it started"
+                    yield self._end_event(run)
+                    continue
+                yield from self._train(index, run)
+            cancelled = any(r.status == "cancelled" for r in self.result.runs)
+            self.result.status = "cancelled" if cancelled else "done"
+            yield {
+                "event": "probe_end",
+                "status": self.result.status,
+                "summary": self.result.summaries(),
+            }
+        finally:
+            if cpu:
+                torch.set_num_threads(old_threads)
+
+    # --- one design -----------------------------------------------------------------------
+
+    def _data_for(self, design: Design) -> Dataset:
+        key = (design.image_size, design.in_channels)
+        if key not in self._adapted:
+            self._adapted[key] = self.data.adapt(*key).to(self.device)
+        return self._adapted[key]
+
+    def _end_event(self, run: DesignRun) -> Event:
+        return {
+            "event": "design_end",
+            "label": run.label,
+            "status": run.status,
+            "reason": run.reason,
+            "steps": run.steps,
+            "diverged_at": run.diverged_at,
+            "error": run.error,
+            "summary": run.summary(self.config.batch_size),
+        }
+
+    def _train(self, index: int, run: DesignRun) -> Iterator[Event]:
+        cfg = self.config
+        run.status = "running"
+        yield {
+            "event": "design_start",
+            "label": run.label,
+            "index": index,
+            "hash": run.design.hash,
+            "design": run.design.to_dict(),
+        }
+        cuda = self.device.type == "cuda"
+        try:
+            with torch.random.fork_rng(devices=[self.device] if cuda else []):
+                torch.manual_seed(cfg.seed)
+                yield from _TrainLoop(self, run).run()
+        except Exception as exc:  # a failing design must not stop the others
+            if is_oom(exc):
+                run.status, run.reason = "oom", "out of memory"
+                run.error = f"out of memory at step {run.steps + 1}: {str(exc).splitlines()[0]}"
+            else:
+                run.status, run.reason = "failed", type(exc).__name__
+                run.error = f"{type(exc).__name__}: {exc}"
+            if cuda:
+                torch.cuda.empty_cache()
+        yield self._end_event(run)
+
+
+def _params(design: Design) -> int:
+    from resnet_explorer.analysis.analytic import totals
+
+    return totals(design).params
+
+
+def _cancel_check(cancel: Any) -> CancelCheck:
+    if cancel is None:
+        return lambda: False
+    if hasattr(cancel, "is_set"):  # threading.Event
+        return cancel.is_set
+    if callable(cancel):
+        return lambda: bool(cancel())
+    raise ProbeError(f"cancel must be a threading.Event or a callable, got {cancel!r:.60}")
+
+
+class _TrainLoop:
+    """The hot loop of one design. Only flushes and evaluations talk to the host."""
+
+    def __init__(self, probe: Probe, run: DesignRun) -> None:
+        from resnet_explorer.builder import build_model
+
+        cfg = probe.config
+        self.cfg, self.run_, self.probe = cfg, run, probe
+        self.device = probe.device
+        cuda = self.device.type == "cuda"
+        self.cuda = cuda
+        self.data = probe._data_for(run.design)
+        self.bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and cuda)
+        self.channels_last = cfg.channels_last if cfg.channels_last is not None else cuda
+        self.model = build_model(run.design, seed=cfg.seed, device=self.device)
+        if self.channels_last:
+            self.model = self.model.to(memory_format=torch.channels_last)
+        self.model.train()
+        self.optimizer = make_optimizer(self.model, cfg)
+        self.sampler = BatchSampler(
+            len(self.data.train_y), cfg.batch_size, seed=cfg.seed, device=self.device
+        )
+        self.aug_generator = torch.Generator(device=self.device).manual_seed(cfg.seed + 1)
+        self.augment = self.data.augment if cfg.augment == "auto" else cfg.augment
+        shape = (1, -1, 1, 1)
+        self.mean = torch.tensor(self.data.mean, device=self.device).view(shape)
+        self.std = torch.tensor(self.data.std, device=self.device).view(shape)
+        self.loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
+        self.batch = self.sampler.batch_size
+        self.pending: list[tuple[int, torch.Tensor, torch.Tensor, float, float]] = []
+        self.train_time = 0.0  # training seconds flushed so far (evaluations excluded)
+        self.interval_start = time.perf_counter()
+        self.since_eval: list[Event] = []
+
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        if self.bf16:
+            return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def _inputs(self, x: torch.Tensor) -> torch.Tensor:
+        x = normalize(x, self.mean, self.std)
+        return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
+
+    def elapsed(self) -> float:
+        return self.train_time + (time.perf_counter() - self.interval_start)
+
+    def progress(self, step: int) -> float:
+        cfg = self.cfg
+        parts = []
+        if cfg.steps is not None:
+            parts.append(step / cfg.steps)
+        if cfg.seconds is not None:
+            parts.append(self.elapsed() / cfg.seconds)
+        return max(parts)
+
+    def run(self) -> Iterator[Event]:
+        cfg, run = self.cfg, self.run_
+        model, opt = self.model, self.optimizer
+        eval_every = cfg.eval_every
+        step = 0
+        while True:
+            if cfg.steps is not None and step >= cfg.steps:
+                run.status, run.reason = "done", f"{cfg.steps} steps"
+                break
+            if cfg.seconds is not None and self.elapsed() >= cfg.seconds:
+                run.status, run.reason = "done", f"time budget of {cfg.seconds:g} s"
+                break
+            if self.probe._cancel():
+                run.status, run.reason = "cancelled", f"cancelled after step {step}"
+                break
+            t0 = time.perf_counter()
+            lr = lr_at(cfg, self.progress(step))
+            for group in opt.param_groups:
+                group["lr"] = lr
+            idx = self.sampler.next()
+            x = self._inputs(augment(self.data.train_x[idx], self.augment, self.aug_generator))
+            y = self.data.train_y[idx]
+            with self._autocast():
+                logits = model(x)
+            loss = self.loss_fn(logits.float(), y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            step += 1
+            diagnose = cfg.diagnostics and eval_every > 0 and step % eval_every == 0
+            if diagnose:
+                norms = grad_norms(model)
+                snapshot = ParamSnapshot(model)
+            opt.step()
+            acc = (logits.detach().argmax(1) == y).float().mean()
+            self.pending.append((step, loss.detach(), acc, lr, time.perf_counter() - t0))
+            if step % cfg.log_every == 0 or (eval_every > 0 and step % eval_every == 0):
+                yield from self._flush()
+                if run.status == "diverged":
+                    return
+            if eval_every > 0 and step % eval_every == 0:
+                extra = {"grad_norm": norms, "update_ratio": snapshot.update_ratios(model)}
+                yield self._eval(step, extra if diagnose else {})
+        yield from self._flush()
+        if run.status == "diverged":
+            return
+        if cfg.final_eval and run.status == "done" and (eval_every == 0 or step % eval_every):
+            yield self._eval(step, {})
+
+    def _flush(self) -> Iterator[Event]:
+        """Move the pending steps to the host (one sync), emit them, check for NaN/inf."""
+        if not self.pending:
+            return
+        run = self.run_
+        values = torch.stack(
+            [
+                torch.stack([p[1].float() for p in self.pending]),
+                torch.stack([p[2] for p in self.pending]),
+            ]
+        ).cpu()  # the sync
+        now = time.perf_counter()
+        interval = now - self.interval_start
+        even = interval / len(self.pending)
+        losses, accs = values[0].tolist(), values[1].tolist()
+        base = self.train_time
+        for (step, _, _, lr, host), loss, acc in zip(self.pending, losses, accs, strict=True):
+            # On CUDA the host runs ahead of the device: spread the interval evenly.
+            step_time = even if self.cuda else host
+            base += step_time
+            finite = math.isfinite(loss)
+            record = {
+                "event": "step",
+                "label": run.label,
+                "step": step,
+                "loss": loss if finite else None,
+                "acc": acc,
+                "lr": lr,
+                "step_time": step_time,
+                "images_per_s": self.batch / step_time if step_time > 0 else None,
+                "elapsed": base,
+            }
+            run.steps_log.append(record)
+            self.since_eval.append(record)
+            run.steps = step
+            yield record
+            if not finite:
+                run.status, run.diverged_at = "diverged", step
+                run.reason = f"loss became {'NaN' if math.isnan(loss) else 'inf'} at step {step}"
+                break
+        self.train_time += interval
+        run.train_seconds = self.train_time
+        self.pending.clear()
+        self.interval_start = time.perf_counter()
+
+    @torch.no_grad()
+    def _eval(self, step: int, extra: dict[str, Any]) -> Event:
+        """Held-out loss/accuracy (plain cross-entropy) and, with diagnostics, activation stats."""
+        cfg, model, data = self.cfg, self.model, self.data
+        n = min(cfg.eval_size, len(data.test_y))
+        batch = max(self.batch, 256)
+        total = torch.zeros((), device=self.device)
+        correct = torch.zeros((), device=self.device)
+        stats = ActivationStats(model)
+        recording = stats.recording() if cfg.diagnostics else contextlib.nullcontext()
+        model.eval()
+        try:
+            with recording:
+                for start in range(0, n, batch):
+                    x = self._inputs(data.test_x[start : min(start + batch, n)])
+                    y = data.test_y[start : min(start + batch, n)]
+                    with self._autocast():
+                        logits = model(x).float()
+                    total += F.cross_entropy(logits, y, reduction="sum")
+                    correct += (logits.argmax(1) == y).sum()
+        finally:
+            model.train()
+        loss, right = torch.stack([total, correct]).cpu().tolist()
+        train = [s for s in self.since_eval if s["loss"] is not None]
+        self.since_eval = []
+        event = {
+            "event": "eval",
+            "label": self.run_.label,
+            "step": step,
+            "elapsed": self.train_time,
+            "held_out_loss": _finite(loss / n),
+            "held_out_acc": right / n,
+            "train_loss": _finite(sum(s["loss"] for s in train) / len(train)) if train else None,
+            "train_acc": sum(s["acc"] for s in train) / len(train) if train else None,
+            "held_out_size": n,
+        }
+        if cfg.diagnostics:
+            event["activations"] = _clean(stats.result())
+        event.update(_clean(extra))
+        self.run_.evals.append(event)
+        self.interval_start = time.perf_counter()  # evaluation time is not training time
+        return event
+
+
+def _clean(value: Any) -> Any:
+    """Non-finite floats -> None, recursively (JSON has no NaN)."""
+    if isinstance(value, float):
+        return _finite(value)
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+def run_probe(
+    designs: Sequence[DesignSpec],
+    config: ProbeConfig | None = None,
+    *,
+    data: Dataset | None = None,
+    on_event: Callable[[Event], None] | None = None,
+    cancel: CancelCheck | Any | None = None,
+) -> ProbeResult:
+    """Train each design under ``config`` (default `ProbeConfig()`), calling ``on_event`` per event.
+
+    ``data`` overrides ``config.dataset`` (already loaded data, e.g. a test fixture); ``cancel``
+    is a `threading.Event` or a callable checked before every step. Returns the `ProbeResult`.
+    Bad input raises `ProbeError` / `DesignError` before anything trains.
+    """
+    probe = Probe(designs, config, data=data, cancel=cancel)
+    for event in probe.events():
+        if on_event is not None:
+            on_event(event)
+    return probe.result
+
+
+def iter_probe(
+    designs: Sequence[DesignSpec],
+    config: ProbeConfig | None = None,
+    *,
+    data: Dataset | None = None,
+    cancel: CancelCheck | Any | None = None,
+) -> Iterator[Event]:
+    """`run_probe` as an iterator of events (closing it stops the probe at the next step)."""
+    return Probe(designs, config, data=data, cancel=cancel).events()
