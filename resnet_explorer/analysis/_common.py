@@ -1,0 +1,94 @@
+"""Small helpers shared by the analysis modules: plain-data conversion, quiet fvcore/torch."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import threading
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+from resnet_explorer.analysis.analytic import LayerCount
+
+BYTES_FP32 = 4
+
+
+class AnalysisError(ValueError):
+    """Bad input to an analysis (a batch size, a device, a precision): the message says which."""
+
+
+def plain(value: Any) -> Any:
+    """Dataclasses, tuples and dicts as JSON-able dicts and lists (recursively)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """Silence the warnings and log lines fvcore, the JIT tracer and torchinfo would print."""
+    loggers = [logging.getLogger(n) for n in ("fvcore", "fvcore.nn.jit_analysis", "torch")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
+def layer_group(layers: list[LayerCount]) -> list[str]:
+    """For each layer: ``stem``, ``layerN`` (its stage) or ``head``.
+
+    The analytic layers carry ``stage=None`` for both stem and head; forward order tells them
+    apart (everything before the first block is stem).
+    """
+    groups: list[str] = []
+    seen_stage = False
+    for layer in layers:
+        if layer.stage is not None:
+            seen_stage = True
+            groups.append(f"layer{layer.stage + 1}")
+        else:
+            groups.append("head" if seen_stage else "stem")
+    return groups
+
+
+def block_name(layer: LayerCount) -> str | None:
+    """``layer1.0`` for a layer inside a block, None for stem and head."""
+    if layer.stage is None:
+        return None
+    return ".".join(layer.name.split(".")[:2])
+
+
+#: Held while code changes torch's process-wide CPU thread count (fvcore traces, CPU timing),
+#: so one does not change the count under the other.
+THREADS_LOCK = threading.RLock()
+
+
+@contextlib.contextmanager
+def cpu_threads(n: int) -> Iterator[None]:
+    """Run with ``n`` intra-op CPU threads, then restore the previous count.
+
+    The fvcore trace and the torchinfo pass run single-threaded: on a busy 2-core machine a
+    2-thread forward pass of ResNet-50 can take 25x longer than a 1-thread one (threads spin
+    waiting for a core).
+    """
+    import torch
+
+    with THREADS_LOCK:
+        before = torch.get_num_threads()
+        torch.set_num_threads(n)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(before)

@@ -1,0 +1,206 @@
+"""Memory of a design: parameter bytes and what a training step keeps for the backward pass.
+
+The saved-activation figure is measured, not estimated: a forward pass in training mode runs
+under ``torch.autograd.graph.saved_tensors_hooks`` and every tensor autograd keeps for the
+backward pass is counted once per storage (parameters excluded, they are counted apart). The
+pass runs on the ``meta`` device by default: same autograd graph as on the CPU (the tests check
+that both give the same bytes) but nothing is computed or allocated, so any batch size is free.
+On a CUDA GPU the peak memory of a real training step can also be measured.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from resnet_explorer.analysis._common import BYTES_FP32, AnalysisError, plain
+from resnet_explorer.analysis.analytic import layer_counts, totals
+from resnet_explorer.analysis.parameters import parameters
+from resnet_explorer.design import Design
+
+OPTIMIZER_STATES = {"sgd": 1, "adam": 2, "none": 0}
+"""Optimizer state tensors per parameter: SGD momentum 1, Adam 2 (first and second moment)."""
+
+MAX_BATCH = 4096
+
+
+@dataclass(frozen=True)
+class SavedTensors:
+    """What autograd saves for the backward pass of one forward pass (measured)."""
+
+    bytes: int
+    tensors: int
+    device: str  # where the forward pass ran: meta (shapes only) or cpu / cuda
+
+
+@dataclass(frozen=True)
+class MemoryReport:
+    """Memory of a training step at ``batch_size``, fp32, every figure labelled.
+
+    ``training_step_estimate_bytes`` adds parameters, gradients, optimizer state and the saved
+    activations: an estimate (it leaves out the allocator's overhead, workspaces and temporary
+    buffers of the backward pass). ``measured_peak_bytes`` is the real peak of a training step on
+    a CUDA GPU, None on CPU.
+    """
+
+    batch_size: int
+    optimizer: str
+    parameter_bytes: int
+    buffer_bytes: int
+    gradient_bytes: int
+    optimizer_state_bytes: int
+    saved_activation_bytes: int
+    saved_activation_method: str
+    saved_tensors: int
+    forward_output_bytes: int
+    training_step_estimate_bytes: int
+    measured_peak_bytes: int | None
+    measured_peak_device: str | None
+
+    def to_dict(self) -> dict:
+        return plain(self)
+
+
+def check_batch_size(batch_size: object, *, what: str = "batch size") -> int:
+    """A whole number in 1..MAX_BATCH, else a ValueError that says so."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int):
+        raise AnalysisError(f"{what} must be a whole number, got {batch_size!r}")
+    if batch_size <= 0:
+        raise AnalysisError(f"{what} must be at least 1, got {batch_size}")
+    if batch_size > MAX_BATCH:
+        raise AnalysisError(f"{what} {batch_size:,} is absurd; at most {MAX_BATCH:,} is accepted")
+    return batch_size
+
+
+def saved_activations(design: Design, batch_size: int, *, device: str = "meta") -> SavedTensors:
+    """Bytes autograd saves during a training-mode forward pass (and the loss) at ``batch_size``.
+
+    Counts each storage once (a tensor saved by two ops, or views of one tensor, is one
+    allocation); parameters are excluded. ``device="cpu"`` runs the real pass (slow for big
+    batches); ``"meta"`` gives the same figure without computing.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    from resnet_explorer.builder import build_model
+
+    check_batch_size(batch_size)
+    model = build_model(design, device=device).train()
+
+    def key(t: torch.Tensor) -> int:
+        storage = t.untyped_storage()
+        # meta storages have no address; the storage object's C pointer identifies them
+        return storage._cdata if t.device.type == "meta" else storage.data_ptr()
+
+    exclude = {key(p) for p in model.parameters()}
+    seen: dict[int, int] = {}
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        k = key(t)
+        if k not in exclude:
+            seen[k] = t.untyped_storage().nbytes()
+        return t
+
+    size = (batch_size, design.in_channels, design.image_size, design.image_size)
+    x = torch.zeros(size, device=device)
+    target = torch.zeros(batch_size, dtype=torch.long, device=device)
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        F.cross_entropy(model(x), target)
+    return SavedTensors(sum(seen.values()), len(seen), device)
+
+
+def measure_cuda_peak(design: Design, batch_size: int, optimizer: str = "sgd") -> int:
+    """Peak bytes allocated on the current CUDA GPU by one fp32 training step (after warm-up)."""
+    import torch
+
+    from resnet_explorer.builder import build_model
+
+    torch.cuda.empty_cache()
+    model = build_model(design, device="cuda").train()
+    opt = _optimizer(model, optimizer)
+    size = (batch_size, design.in_channels, design.image_size, design.image_size)
+    x = torch.randn(size, device="cuda")
+    target = torch.zeros(batch_size, dtype=torch.long, device="cuda")
+    try:
+        for step in range(2):  # the first step creates the optimizer state
+            if step == 1:
+                torch.cuda.synchronize()
+                torch.cuda.reset_peak_memory_stats()
+            loss = torch.nn.functional.cross_entropy(model(x), target)
+            if opt is not None:
+                opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if opt is not None:
+                opt.step()
+        torch.cuda.synchronize()
+        return int(torch.cuda.max_memory_allocated())
+    finally:
+        del model, opt, x, target
+        torch.cuda.empty_cache()
+
+
+def _optimizer(model, name: str):
+    import torch
+
+    if name == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=0.0, momentum=0.9)
+    if name == "adam":
+        return torch.optim.Adam(model.parameters(), lr=0.0)
+    return None
+
+
+def memory(
+    design: Design,
+    batch_size: int = 32,
+    *,
+    optimizer: str = "sgd",
+    measure_peak: bool | None = None,
+) -> MemoryReport:
+    """Memory of ``design`` for a training step at ``batch_size`` (fp32).
+
+    ``optimizer``: ``sgd`` (momentum), ``adam`` or ``none``. ``measure_peak``: run a real training
+    step on the CUDA GPU and report its peak; None = when CUDA is present.
+    """
+    import torch
+
+    check_batch_size(batch_size)
+    if optimizer not in OPTIMIZER_STATES:
+        raise AnalysisError(
+            f"optimizer {optimizer!r} is not known; use one of {', '.join(OPTIMIZER_STATES)}"
+        )
+    params = parameters(design)
+    param_bytes = params.total * BYTES_FP32
+    buffer_bytes = _buffer_bytes(design, params.buffers)
+    saved = saved_activations(design, batch_size)
+    states = OPTIMIZER_STATES[optimizer] * param_bytes
+    cuda = torch.cuda.is_available()
+    if measure_peak and not cuda:
+        raise AnalysisError("measuring peak memory needs a CUDA GPU; this machine has none")
+    peak = None
+    if measure_peak or (measure_peak is None and cuda):
+        peak = measure_cuda_peak(design, batch_size, optimizer)
+    return MemoryReport(
+        batch_size=batch_size,
+        optimizer=optimizer,
+        parameter_bytes=param_bytes,
+        buffer_bytes=buffer_bytes,
+        gradient_bytes=param_bytes,
+        optimizer_state_bytes=states,
+        saved_activation_bytes=saved.bytes,
+        saved_activation_method=(
+            "measured: tensors autograd saves for backward (saved_tensors_hooks), one forward "
+            f"pass in training mode on the {saved.device} device, input batch included"
+        ),
+        saved_tensors=saved.tensors,
+        forward_output_bytes=totals(design).outputs * BYTES_FP32 * batch_size,
+        training_step_estimate_bytes=param_bytes * 2 + states + buffer_bytes + saved.bytes,
+        measured_peak_bytes=peak,
+        measured_peak_device=torch.cuda.get_device_name() if peak is not None else None,
+    )
+
+
+def _buffer_bytes(design: Design, buffers: int) -> int:
+    """Batch-norm running statistics (fp32) and step counters (int64)."""
+    if design.norm != "batch":
+        return 0
+    counters = sum(1 for x in layer_counts(design) if x.kind == "norm")
+    return (buffers - counters) * BYTES_FP32 + counters * 8
