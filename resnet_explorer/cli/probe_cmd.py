@@ -1,0 +1,211 @@
+"""``probe``: train designs briefly on the same batches and compare how they train."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any, TextIO
+
+from resnet_explorer.cli.common import CliError, load_design, print_json, schema
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "probe",
+        help="train designs briefly and compare their training curves",
+        description="Train each design for N steps or T seconds on the same seeded batches. "
+        "Progress goes to stderr, the summary table (or --json) to stdout.",
+    )
+    parser.add_argument("refs", nargs="*", metavar="NAME|FILE.json|v1.TOKEN")
+    parser.add_argument(
+        "--experiment",
+        metavar="NAME",
+        help="a ready-made comparison: degradation, activation_order, shortcut_options, zero_init",
+    )
+    parser.add_argument("--depth", type=int, help="CIFAR depth for the experiment (20, 32, ...)")
+    parser.add_argument("--dataset", help="mnist (offline default), cifar10, synthetic or a DIR")
+    budget = parser.add_mutually_exclusive_group()
+    budget.add_argument("--steps", type=int, help="training steps per design")
+    budget.add_argument("--seconds", type=float, help="training seconds per design")
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--optimizer", choices=["sgd", "adamw"])
+    parser.add_argument("--lr", type=float)
+    parser.add_argument("--weight-decay", type=float)
+    parser.add_argument("--label-smoothing", type=float)
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--image-size", type=int, help="train at this input size (for speed)")
+    parser.add_argument("--eval-every", type=int, help="held-out eval every N steps (0 = end)")
+    parser.add_argument("--device", help="auto (default), cpu, cuda, cuda:N")
+    parser.add_argument("--threads", type=int, help="CPU threads (default: every core)")
+    parser.add_argument("--json-out", metavar="FILE.jsonl", help="write every event as JSON lines")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    parser.set_defaults(handler=run)
+
+
+_OPTIONS = (
+    "dataset",
+    "steps",
+    "seconds",
+    "batch_size",
+    "optimizer",
+    "lr",
+    "weight_decay",
+    "label_smoothing",
+    "seed",
+    "image_size",
+    "eval_every",
+    "device",
+    "threads",
+)
+
+
+def run(args: argparse.Namespace) -> int:
+    from resnet_explorer.probes import ProbeConfig, ProbeError, experiments
+    from resnet_explorer.probes.runner import Probe
+
+    designs: list[tuple[str, Any]] = []
+    settings: dict[str, Any] = {}
+    try:
+        if args.experiment:
+            exp = experiments.get(args.experiment, args.depth)
+            designs.extend(exp.designs)
+            settings.update(exp.config)
+        elif args.depth is not None:
+            raise CliError("--depth goes with --experiment")
+        designs.extend(load_design(ref) for ref in args.refs)
+        if not designs:
+            raise CliError("give at least one design (NAME|FILE.json|v1.TOKEN) or --experiment")
+        explicit = {k: getattr(args, k) for k in _OPTIONS if getattr(args, k) is not None}
+        if "seconds" in explicit:
+            settings["steps"] = None
+        settings.update(explicit)
+        config = ProbeConfig.from_dict(settings)
+        probe = Probe(designs, config)
+    except ProbeError as exc:
+        raise CliError(str(exc)) from None
+
+    out_file = _open_jsonl(args.json_out)
+    bar = _Progress(sys.stderr, config, enabled=not args.no_progress)
+    events = probe.events()
+    code = 0
+    try:
+        for event in events:
+            bar.update(event)
+            if out_file is not None:
+                out_file.write(json.dumps({"schema": schema("probe"), **event}) + "\n")
+    except KeyboardInterrupt:
+        events.close()
+        bar.finish()
+        print("interrupted: the summary shows what was recorded", file=sys.stderr)
+        code = 130
+    finally:
+        if out_file is not None:
+            out_file.close()
+    bar.finish()
+    summaries = probe.result.summaries()
+    if args.json:
+        print_json(
+            {
+                "schema": schema("probe"),
+                "status": probe.result.status if code == 0 else "cancelled",
+                "config": config.to_dict(),
+                "dataset": probe.result.dataset,
+                "designs": summaries,
+            }
+        )
+    else:
+        _print_table(summaries, probe.result.dataset)
+    if code:
+        return code
+    return 1 if any(s["status"] in ("failed", "oom") for s in summaries) else 0
+
+
+def _open_jsonl(path: str | None) -> TextIO | None:
+    if path is None:
+        return None
+    try:
+        return open(path, "w", encoding="utf-8")  # closed by run
+    except OSError as exc:
+        raise CliError(f"cannot write {path!r}: {exc}") from None
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def _print_table(rows: list[dict[str, Any]], dataset: dict[str, Any]) -> None:
+    print(
+        f"dataset {dataset['name']}: {dataset['train']} train / {dataset['held_out']} held-out "
+        "images; train loss/acc = mean over the last tenth of the steps"
+    )
+    header = (
+        f"{'design':16} {'status':9} {'steps':>6} {'train loss':>10} {'train acc':>9} "
+        f"{'held loss':>9} {'held acc':>8} {'img/s':>8} {'seconds':>8}"
+    )
+    print(header)
+    for r in rows:
+        status = r["status"] + (f"@{r['diverged_at']}" if r["diverged_at"] else "")
+        print(
+            f"{r['label'][:16]:16} {status:9} {r['steps']:>6} "
+            f"{_fmt(r['final_train_loss'], '.4f'):>10} {_fmt(r['final_train_acc'], '.3f'):>9} "
+            f"{_fmt(r['held_out_loss'], '.4f'):>9} {_fmt(r['held_out_acc'], '.3f'):>8} "
+            f"{_fmt(r['images_per_s'], ',.0f'):>8} {r['train_seconds']:>8.1f}"
+        )
+    for r in rows:
+        if r["error"]:
+            print(f"{r['label']}: {r['error']}")
+
+
+class _Progress:
+    """A one-line progress bar on a terminal; plain lines per design elsewhere."""
+
+    WIDTH = 24
+
+    def __init__(self, stream: TextIO, config: Any, *, enabled: bool) -> None:
+        self.stream = stream
+        self.config = config
+        self.enabled = enabled
+        self.tty = enabled and stream.isatty()
+        self.last = 0.0
+        self.open = False
+
+    def update(self, event: dict[str, Any]) -> None:
+        if not self.enabled:
+            return
+        kind = event["event"]
+        if kind == "step" and self.tty and time.monotonic() - self.last > 0.1:
+            self.last = time.monotonic()
+            cfg = self.config
+            parts = []
+            if cfg.steps:
+                parts.append(event["step"] / cfg.steps)
+            if cfg.seconds:
+                parts.append(event["elapsed"] / cfg.seconds)
+            frac = min(1.0, max(parts))
+            done = int(frac * self.WIDTH)
+            loss = _fmt(event["loss"], ".3f")
+            line = (
+                f"\r{event['label'][:16]:16} [{'#' * done}{'.' * (self.WIDTH - done)}] "
+                f"{frac:4.0%} step {event['step']} loss {loss} acc {event['acc']:.2f}"
+            )
+            self.stream.write(line.ljust(78)[:100])
+            self.stream.flush()
+            self.open = True
+        elif kind == "design_end":
+            self.finish()
+            s = event["summary"]
+            self.stream.write(
+                f"{event['label'][:16]:16} {event['status']} ({event['reason']}), "
+                f"train loss {_fmt(s['final_train_loss'], '.4f')}, "
+                f"{s['train_seconds']:.1f} s\n"
+            )
+            self.stream.flush()
+
+    def finish(self) -> None:
+        if self.open:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.open = False
