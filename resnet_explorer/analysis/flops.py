@@ -139,9 +139,11 @@ def measure_fvcore(design: Design) -> FvcoreMeasurement:
     and the ops fvcore skipped are returned instead.
     """
     import torch
-    from fvcore.nn import FlopCountAnalysis
 
     from resnet_explorer.builder import build_model
+
+    with quiet():  # fvcore's import triggers torch.jit deprecation warnings
+        from fvcore.nn import FlopCountAnalysis
 
     model = build_model(design, device="cpu").eval()
     batch = fvcore_batch(design)
