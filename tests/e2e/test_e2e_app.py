@@ -1,0 +1,89 @@
+"""End-to-end: the real app in headless Chromium, driven as a person would."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from e2e.browser import screenshot, wait_for_app
+
+pytestmark = pytest.mark.e2e
+
+
+def select(page, label: str, option_text: str) -> None:
+    """Choose ``option_text`` in the sidebar selectbox labelled ``label``."""
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(
+        has_text=label
+    )
+    box.click()
+    page.keyboard.type(option_text.split(" ")[0])  # filter: long option lists are virtualised
+    page.locator('[role="option"]').filter(has_text=option_text).first.click()
+    wait_for_app(page)
+
+
+def caption_text(page) -> str:
+    return " ".join(page.locator('[data-testid="stCaptionContainer"]').all_inner_texts())
+
+
+def wait_for_text(page, text: str) -> None:
+    page.get_by_text(text, exact=False).first.wait_for()
+
+
+def test_pick_a_preset_edit_it_and_share_it(page, app_server):
+    page.goto(app_server)
+    wait_for_app(page)
+    wait_for_text(page, "11,689,512 parameters")
+    screenshot(page, "design-default")
+
+    select(page, "Start from", "resnet50 - ResNet-50")
+    wait_for_text(page, "25,557,032 parameters")
+    assert "matches the published figures" in page.inner_text("body")
+
+    page.locator('[data-testid="stSidebar"] [data-testid="stExpander"]').filter(
+        has_text="Shortcut and activation"
+    ).first.wait_for()
+    select(page, "Shortcut option", "C: 1x1 projection in every block")
+    page.get_by_text("ResNet-50 (modified)").wait_for()
+    counted = int(
+        re.search(r"Exact counts: ([\d,]+) parameters", caption_text(page))[1].replace(",", "")
+    )
+    assert counted > 25_557_032
+    screenshot(page, "design-modified")
+
+    shared = page.url
+    assert "?d=v1." in shared
+    fresh = page.context.new_page()
+    fresh.goto(shared)
+    wait_for_app(fresh)
+    wait_for_text(fresh, f"{counted:,} parameters")
+    fresh.close()
+
+
+def test_stage_table_add_row_changes_the_design(page, app_server):
+    page.goto(app_server)
+    wait_for_app(page)
+    select(page, "Start from", "resnet20 - ResNet-20")
+    wait_for_text(page, "269,722 parameters")
+    # Edit the first stage's block count in the sidebar's data editor (a canvas grid).
+    grid = page.locator('[data-testid="stSidebar"] [data-testid="stDataFrame"]')
+    grid.wait_for()
+    page.wait_for_timeout(1000)  # the grid re-mounts after a preset is loaded
+    box = grid.bounding_box()
+    # first data row, "blocks" column: header ~35px high, rows ~35px; first column is the row
+    # marker of dynamic tables
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    for key in ["ArrowUp"] * 6 + ["ArrowLeft"] * 6:  # to the first stage's "blocks" cell
+        page.keyboard.press(key)
+    page.keyboard.press("Enter")  # open the cell editor
+    page.wait_for_timeout(300)  # the overlay editor takes focus asynchronously
+    page.keyboard.press("Control+A")
+    page.wait_for_timeout(200)
+    page.keyboard.type("5")
+    page.wait_for_timeout(200)
+    page.keyboard.press("Enter")
+    page.mouse.click(box["x"] + 700, box["y"] - 200)  # click outside: the grid commits the edit
+    wait_for_app(page)
+    page.get_by_text("ResNet-20 (CIFAR) (modified)").wait_for()
+    assert "269,722 parameters" not in caption_text(page)
+    screenshot(page, "design-stage-edited")
