@@ -1,8 +1,9 @@
 """Command-line interface: ``python -m resnet_explorer COMMAND ...``.
 
 Each command lives in its own module ``cli/<name>_cmd.py`` with ``register(subparsers)``
-(found by `registry.modules`); the handler it sets returns the process exit code. ``--json`` output is a documented, stable contract (docs/cli.md): every
-JSON document carries ``"schema"``: ``resnet-explorer/<command>/v<N>``.
+(found by `registry.modules`); the handler it sets returns the process exit code.
+``--json`` output is a documented, stable contract (docs/cli.md): every JSON document carries
+``"schema"``: ``resnet-explorer/<command>/v<N>``.
 """
 
 from __future__ import annotations
