@@ -1,0 +1,162 @@
+"""Plotly figures of a comparison, shared by the Compare page and the HTML report."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+from plotly.colors import qualitative
+from plotly.subplots import make_subplots
+
+from resnet_explorer.report.evidence import RunCurve
+from resnet_explorer.report.metrics import DesignMetrics, column_name
+
+COLORS = qualitative.Plotly
+_DASHES = ("solid", "dash", "dot", "dashdot", "longdash")
+
+
+def color(i: int) -> str:
+    """The colour of the ``i``-th design, the same in every figure."""
+    return COLORS[i % len(COLORS)]
+
+
+def stage_bars(metrics: Sequence[DesignMetrics]) -> go.Figure:
+    """Per-stage parameters, MACs and activations, one bar per design (exact counts)."""
+    fig = make_subplots(
+        rows=1, cols=3, subplot_titles=("Parameters (M)", "GMACs", "Activations (M)")
+    )
+    for i, m in enumerate(metrics):
+        name = column_name(metrics, i)
+        parts = [*m.stage_totals, m.other]
+        stages = [f"layer{k + 1}" for k in range(len(m.stage_totals))] + ["stem + head"]
+        series = (
+            ([p.params / 1e6 for p in parts], "%{y:.3f} M params"),
+            ([p.macs / 1e9 for p in parts], "%{y:.3f} GMACs"),
+            ([p.activations / 1e6 for p in parts], "%{y:.3f} M activations"),
+        )
+        for col, (values, template) in enumerate(series, start=1):
+            fig.add_trace(
+                go.Bar(
+                    x=stages,
+                    y=values,
+                    name=name,
+                    legendgroup=name,
+                    showlegend=col == 1,
+                    marker_color=color(i),
+                    hovertemplate=f"{name}<br>%{{x}}: {template}<extra></extra>",
+                ),
+                row=1,
+                col=col,
+            )
+    fig.update_layout(
+        barmode="group",
+        height=340,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        legend={"orientation": "h", "y": -0.15},
+    )
+    return fig
+
+
+def cost_scatter(metrics: Sequence[DesignMetrics]) -> go.Figure:
+    """MACs against parameters, one point per design; the measured latency is in the label and
+    the marker colour where the library has one, 'latency not measured' otherwise."""
+    fig = go.Figure()
+    for i, m in enumerate(metrics):
+        name = column_name(metrics, i)
+        latency = m.latency.text() if m.latency else "latency not measured"
+        fig.add_trace(
+            go.Scatter(
+                x=[m.macs / 1e9],
+                y=[m.params / 1e6],
+                mode="markers+text",
+                name=name,
+                text=[f"{name}<br>{latency}"],
+                textposition="top center",
+                marker={
+                    "size": 16,
+                    "color": color(i),
+                    "symbol": "circle" if m.latency else "circle-open",
+                    "line": {"width": 2, "color": color(i)},
+                },
+                hovertemplate=(
+                    f"{name}<br>%{{x:.3f}} GMACs<br>%{{y:.2f}} M params<br>{latency}<extra></extra>"
+                ),
+            )
+        )
+    fig.update_layout(
+        height=380,
+        xaxis_title="GMACs (one image)",
+        yaxis_title="Parameters (M)",
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        showlegend=False,
+    )
+    top_x = max((m.macs / 1e9 for m in metrics), default=1.0) or 1.0
+    top_y = max((m.params / 1e6 for m in metrics), default=1.0) or 1.0
+    fig.update_xaxes(range=[0, top_x * 1.25])
+    fig.update_yaxes(range=[0, top_y * 1.3])
+    return fig
+
+
+def latency_scatter(metrics: Sequence[DesignMetrics]) -> go.Figure | None:
+    """Measured latency (ms per image) against MACs, for the designs that have one."""
+    measured = [(i, m) for i, m in enumerate(metrics) if m.latency is not None]
+    if not measured:
+        return None
+    fig = go.Figure()
+    for i, m in measured:
+        name = column_name(metrics, i)
+        fig.add_trace(
+            go.Scatter(
+                x=[m.macs / 1e9],
+                y=[m.latency.per_image_ms],
+                mode="markers+text",
+                text=[name],
+                textposition="top center",
+                name=name,
+                marker={"size": 14, "color": color(i)},
+                hovertemplate=(
+                    f"{name}<br>%{{x:.3f}} GMACs<br>%{{y:.2f}} ms/image<br>"
+                    f"{m.latency.text()}<extra></extra>"
+                ),
+            )
+        )
+    fig.update_layout(
+        height=340,
+        xaxis_title="GMACs (one image)",
+        yaxis_title="Measured latency (ms per image)",
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        showlegend=False,
+    )
+    return fig
+
+
+def run_curves(curves: Sequence[RunCurve], metric: str, names: Sequence[str] = ()) -> go.Figure:
+    """``metric`` against the step for every run, overlaid: one colour per design (in the order
+    of ``names``), one dash style per run of that design."""
+    fig = go.Figure()
+    order = list(names) or list(dict.fromkeys(c.design for c in curves))
+    seen: dict[str, int] = {}
+    for curve in curves:
+        points = [(r["step"], r.get(metric)) for r in curve.rows if r.get(metric) is not None]
+        if not points:
+            continue
+        index = order.index(curve.design) if curve.design in order else len(order)
+        dash = _DASHES[seen.get(curve.design, 0) % len(_DASHES)]
+        seen[curve.design] = seen.get(curve.design, 0) + 1
+        fig.add_trace(
+            go.Scatter(
+                x=[p[0] for p in points],
+                y=[p[1] for p in points],
+                mode="lines",
+                name=curve.label,
+                line={"color": color(index), "dash": dash},
+            )
+        )
+    fig.update_layout(
+        height=360,
+        xaxis_title="step",
+        yaxis_title=metric,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        legend={"orientation": "h", "y": -0.2},
+    )
+    return fig
