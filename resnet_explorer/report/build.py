@@ -33,7 +33,7 @@ from resnet_explorer.report.metrics import (
 )
 from resnet_explorer.store import Store, StoreError
 
-SCHEMA = "resnet-explorer/report/v1"
+SCHEMA = "resnet-explorer/review-report/v1"
 MAX_CURVE_METRICS = 4
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import plotly.graph_objects as go
@@ -90,11 +91,21 @@ def cost_scatter(metrics: Sequence[DesignMetrics]) -> go.Figure:
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         showlegend=False,
     )
-    top_x = max((m.macs / 1e9 for m in metrics), default=1.0) or 1.0
-    top_y = max((m.params / 1e6 for m in metrics), default=1.0) or 1.0
-    fig.update_xaxes(range=[0, top_x * 1.25])
-    fig.update_yaxes(range=[0, top_y * 1.3])
+    _axis(fig.update_xaxes, [m.macs / 1e9 for m in metrics], 1.25)
+    _axis(fig.update_yaxes, [m.params / 1e6 for m in metrics], 1.3)
     return fig
+
+
+def _axis(update, values: list[float], headroom: float) -> None:
+    """Linear from zero with room for the labels; logarithmic when values span > 30x."""
+    positive = [v for v in values if v > 0]
+    if not positive:
+        return
+    low, high = min(positive), max(positive)
+    if high / low > 30:
+        update(type="log", range=[math.log10(low) - 0.3, math.log10(high) + 0.5])
+    else:
+        update(range=[-high * 0.08, high * headroom])
 
 
 def latency_scatter(metrics: Sequence[DesignMetrics]) -> go.Figure | None:

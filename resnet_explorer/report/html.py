@@ -33,7 +33,8 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 .kind { color: var(--muted); font-size: 0.8rem; }
 .notice { border-left: 4px solid #d39b30; background: #fff8e8; padding: 8px 12px; margin: 8px 0; }
 .diagrams { display: flex; gap: 16px; flex-wrap: wrap; align-items: flex-start; }
-.diagram { flex: 1 1 280px; overflow: auto; border: 1px solid var(--line); border-radius: 6px;
+.diagram { flex: 1 1 280px; min-width: 0; overflow: auto; border: 1px solid var(--line);
+           border-radius: 6px;
            padding: 8px; background: #fff; }
 .diagram svg { max-width: 100%; height: auto; }
 pre { background: #f6f8fa; border: 1px solid var(--line); border-radius: 6px; padding: 10px;

@@ -139,7 +139,7 @@ def summary(found: list[DesignMetrics]) -> None:
     """The metrics table: values, deltas against the first design in brackets."""
     rows = comparison_rows(found)
     frame = pd.DataFrame(rows).set_index("metric")
-    st.dataframe(frame, width="stretch", key="cmp_table")
+    st.table(frame)
     st.caption(
         f"Deltas in brackets are against **{column_name(found, 0)}**. 'exact': counted from the "
         "design; 'estimate': fp32 parameters, gradients, SGD momentum and the saved activations "
