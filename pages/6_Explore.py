@@ -1,0 +1,15 @@
+"""Explore a design space: sample under a budget, evaluate, compare distributions."""
+
+import streamlit as st
+
+from resnet_explorer.ui import explore, page
+
+page.setup("Explore", "explore")
+st.title("Explore a design space")
+st.caption(
+    "Sample designs from a space under a compute budget (analytic counts only), measure latency "
+    "and a short probe on request, and compare the distributions (Radosavovic et al. 2020)."
+)
+space = explore.space_editor()
+explore.run_controls(space)
+explore.progress()

@@ -1,0 +1,227 @@
+"""Run an exploration: sample, score analytically, evaluate on a backend, record.
+
+`explore` runs in the calling thread (the CLI); `ExploreJob` runs the same in a background
+thread and exposes a thread-safe `snapshot` for a page to poll (it never calls Streamlit).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from resnet_explorer.explore.backends import Backend, LocalBackend, Outcome, Task
+from resnet_explorer.explore.evaluate import EvalOptions
+from resnet_explorer.explore.results import JsonlWriter, Results
+from resnet_explorer.explore.sampling import SampleReport, sample_space
+from resnet_explorer.explore.space import Space
+
+Event = dict[str, Any]
+
+
+@dataclass
+class ExploreRun:
+    """State of one exploration; `results` is what a results file would hold."""
+
+    space: Space
+    samples: int
+    seed: int
+    options: EvalOptions
+    backend: str
+    state: str = "sampling"  # sampling | evaluating | done | cancelled | failed
+    report: SampleReport | None = None
+    results: Results = field(default_factory=Results)
+    evaluated: int = 0
+    to_evaluate: int = 0
+    error: str | None = None
+    started: float = field(default_factory=time.perf_counter)
+    seconds: float = 0.0
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for r in self.results.records:
+            out[r["status"]] = out.get(r["status"], 0) + 1
+        return out
+
+
+def explore(
+    space: Space,
+    samples: int,
+    *,
+    seed: int | None = None,
+    options: EvalOptions | None = None,
+    backend: Backend | None = None,
+    out: str | None = None,
+    on_event: Callable[[Event], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+    run: ExploreRun | None = None,
+) -> ExploreRun:
+    """Sample ``samples`` designs of ``space``, score them, and measure them when ``options``
+    ask for latency or a probe (on ``backend``, default `LocalBackend`).
+
+    Events (``{"event": ...}``): ``sampled`` (the sampling report), ``sample`` (one record,
+    as it finishes), ``done`` (state and counts). ``out``: write the results file as it goes.
+    """
+    options = options or EvalOptions()
+    backend = backend or LocalBackend()
+    seed = space.seed if seed is None else seed
+    run = run or ExploreRun(space, samples, seed, options, backend.name)
+    emit = on_event or (lambda e: None)
+    writer = JsonlWriter(out) if out else None
+    try:
+        header = {
+            "space": space.to_dict(),
+            "samples": samples,
+            "seed": seed,
+            "options": options.to_dict(),
+            "backend": backend.describe(),
+        }
+        run.results.header = header
+        if writer:
+            writer.write("header", header)
+        report = sample_space(space, samples, seed=seed, cancel=cancel)
+        run.report = report
+        run.results.sampling = report.to_dict()
+        if writer:
+            writer.write("sampling", report.to_dict())
+        emit({"event": "sampled", **report.to_dict()})
+        records = {
+            s.index: {
+                "index": s.index,
+                "hash": s.hash,
+                "design": s.design.to_dict(),
+                "knobs": s.knobs,
+                "metrics": dict(s.metrics),
+                "status": "ok",
+                "failure": None,
+                "attempts": 0,
+            }
+            for s in report.samples
+        }
+
+        def finish(record: dict[str, Any]) -> None:
+            run.results.records.append(record)
+            if writer:
+                writer.write("sample", record)
+            emit({"event": "sample", **record})
+
+        if report.cancelled:
+            run.state = "cancelled"
+        elif not options.measured:
+            for record in records.values():
+                finish(record)
+            run.state = "done"
+        else:
+            run.state = "evaluating"
+            _evaluate(records, options, backend, finish, cancel, run)
+            run.state = "cancelled" if cancel is not None and cancel() else "done"
+    except Exception as exc:
+        run.state, run.error = "failed", f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        run.seconds = time.perf_counter() - run.started
+        summary = {"status": run.state, "counts": run.counts(), "seconds": round(run.seconds, 3)}
+        if run.error:
+            summary["error"] = run.error
+        run.results.summary = summary
+        if writer:
+            writer.write("summary", summary)
+            writer.close()
+        emit({"event": "done", **summary})
+    return run
+
+
+def _evaluate(records, options, backend, finish, cancel, run: ExploreRun) -> None:
+    """Measure each distinct design once; duplicates get the same measured metrics."""
+    by_hash: dict[str, list[int]] = {}
+    for index, record in records.items():
+        by_hash.setdefault(record["hash"], []).append(index)
+    opts = options.to_dict()
+    tasks = [Task(ix[0], records[ix[0]]["design"], opts) for ix in by_hash.values()]
+    run.to_evaluate = len(records)
+
+    def on_result(outcome: Outcome) -> None:
+        first = records[outcome.index]
+        for index in by_hash[first["hash"]]:
+            record = records[index]
+            record["metrics"].update(outcome.metrics)
+            record["status"] = outcome.status
+            record["failure"] = outcome.error
+            record["attempts"] = outcome.attempts
+            run.evaluated += 1
+            finish(record)
+
+    backend.run(tasks, on_result, cancel)
+
+
+class ExploreJob:
+    """One exploration in a background thread. `snapshot` is safe to call from any thread."""
+
+    def __init__(
+        self,
+        space: Space,
+        samples: int,
+        *,
+        seed: int | None = None,
+        options: EvalOptions | None = None,
+        backend: Backend | None = None,
+        out: str | None = None,
+    ) -> None:
+        self.options = options or EvalOptions()
+        self.backend = backend or LocalBackend()
+        self.run = ExploreRun(
+            space, samples, space.seed if seed is None else seed, self.options, self.backend.name
+        )
+        self._out = out
+        self._cancel = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._main, name="explore", daemon=True)
+
+    def start(self) -> ExploreJob:
+        self._thread.start()
+        return self
+
+    def _main(self) -> None:
+        with contextlib.suppress(Exception):  # recorded in run.state / run.error
+            explore(
+                self.run.space,
+                self.run.samples,
+                seed=self.run.seed,
+                options=self.options,
+                backend=self.backend,
+                out=self._out,
+                cancel=self._cancel.is_set,
+                run=self.run,
+            )
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def finished(self) -> bool:
+        return self.run.state in ("done", "cancelled", "failed") and not self._thread.is_alive()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def snapshot(self) -> dict[str, Any]:
+        """State, progress and a copy of the results so far."""
+        run = self.run
+        records = list(run.results.records)
+        return {
+            "state": run.state,
+            "error": run.error,
+            "samples": run.samples,
+            "evaluated": run.evaluated,
+            "to_evaluate": run.to_evaluate,
+            "sampling": dict(run.results.sampling),
+            "results": Results(
+                dict(run.results.header), dict(run.results.sampling), records, run.results.summary
+            ),
+            "seconds": time.perf_counter() - run.started if not self.finished else run.seconds,
+            "cancelling": self._cancel.is_set(),
+        }

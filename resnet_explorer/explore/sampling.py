@@ -1,0 +1,369 @@
+"""Draw designs from a `Space`, seeded, keeping only valid designs within the budget.
+
+Every draw either becomes a `Sample` (a valid `Design`, the knob values that made it and its
+analytic figures) or is rejected with a reason: an invalid combination (the `DesignError`
+message, numbers replaced by ``#`` so alike problems count together), a body rule (widths
+decrease, too many stages), a constraint (``macs > max``), or the engine's size cap. Nothing is
+built: only analytic counts (`counts.fast_totals`) are used.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from resnet_explorer.analysis.analytic import Totals
+from resnet_explorer.design import Design, Stage
+from resnet_explorer.errors import DesignError
+from resnet_explorer.explore.counts import depth_from_fields, fast_totals, totals_from_fields
+from resnet_explorer.explore.space import (
+    BOTTLENECK_ONLY,
+    MAX_STAGES,
+    Knob,
+    RegNetBody,
+    Space,
+    StagesBody,
+    default_strides,
+    regnet_widths,
+)
+from resnet_explorer.limits import Limits
+
+_BYTES_PER_VALUE = 4
+_NUMBER = re.compile(r"\d+(\.\d+)?(e[+-]?\d+)?")
+
+
+@dataclass
+class Sample:
+    """One accepted design: its index in the run, the knob values drawn and analytic figures."""
+
+    index: int
+    design: Design
+    knobs: dict[str, Any]
+    metrics: dict[str, Any]
+
+    @property
+    def hash(self) -> str:
+        return self.design.hash
+
+
+@dataclass
+class SampleReport:
+    """What sampling did: the samples, how many draws it took, and why the others were rejected."""
+
+    samples: list[Sample]
+    requested: int
+    seed: int
+    draws: int = 0
+    rejected: Counter = field(default_factory=Counter)
+    examples: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    exhausted: bool = False
+    cancelled: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """The counts (not the samples) as plain JSON."""
+        return {
+            "requested": self.requested,
+            "accepted": len(self.samples),
+            "seed": self.seed,
+            "draws": self.draws,
+            "rejected": dict(self.rejected.most_common()),
+            "examples": self.examples,
+            "seconds": round(self.seconds, 4),
+            "exhausted": self.exhausted,
+            "cancelled": self.cancelled,
+        }
+
+
+class _Reject(Exception):
+    def __init__(self, reason: str, message: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.message = message or reason
+
+
+def metrics_from_totals(t: Totals, depth: int) -> dict[str, Any]:
+    """The analytic metrics recorded for every sample (one image)."""
+    return {
+        "params": t.params,
+        "macs": t.macs,
+        "flops": 2 * t.macs,
+        "activations": t.activations,
+        "activation_mb": round(t.outputs * _BYTES_PER_VALUE / 2**20, 4),
+        "depth": depth,
+    }
+
+
+def analytic_metrics(design: Design) -> dict[str, Any]:
+    """Exact figures of ``design`` for one image: params, MACs, FLOPs, activations, depth."""
+    return metrics_from_totals(fast_totals(design), design.depth)
+
+
+def _largest(knob: Knob) -> tuple[int]:
+    return (max(knob.choices) if knob.choices is not None else int(knob.high),)  # type: ignore[arg-type,type-var]
+
+
+def _allows(knob: Knob, value: int) -> bool:
+    if knob.choices is not None:
+        return value in knob.choices
+    return knob.low <= value <= knob.high  # type: ignore[operator]
+
+
+_DEFAULTS = {k: f.default for k, f in Design.model_fields.items()}
+
+
+def _fields(data: dict[str, Any]) -> dict[str, Any]:
+    """Every design field of a draw, unvalidated, for counting (`counts.totals_from_fields`)."""
+    fields = {**_DEFAULTS, **data}
+    if "final_norm" not in data:
+        fields["final_norm"] = fields["activation_order"] == "full_preact"
+    fields["stages"] = [
+        (s.blocks, s.width, s.stride, s.block)
+        if isinstance(s, Stage)
+        else (s["blocks"], s["width"], s.get("stride", 1), s.get("block"))
+        for s in fields["stages"]
+    ]
+    return fields
+
+
+def _reason_key(message: str) -> str:
+    text = message.removeprefix("invalid design: ")
+    text = _NUMBER.sub("#", text)
+    return "invalid: " + (text if len(text) <= 90 else text[:87] + "...")
+
+
+class Sampler:
+    """Draws from one space with its own seeded generator, in batches of `BATCH` draws.
+
+    Knob values are drawn for a whole batch at once (numpy), and body rules (non-decreasing
+    widths) are checked on the batch, so rejected draws cost little. The draws are a function
+    of the seed alone: asking for more samples extends the same sequence.
+    """
+
+    BATCH = 1024
+
+    def __init__(self, space: Space, seed: int | None = None) -> None:
+        self.space = space
+        self.seed = space.seed if seed is None else seed
+        self.gen = np.random.default_rng(self.seed)
+        self.limits = Limits.from_env()
+        base = space.base.to_dict()
+        if base["final_norm"] == (base["activation_order"] == "full_preact"):
+            del base["final_norm"]  # re-derived from the sampled activation order
+        if space.body is not None:
+            del base["stages"]
+        for k, v in space.knobs.items():
+            if v.fixed:
+                base[k] = v.choices[0]  # type: ignore[index]
+        self._base = base
+        self._varying = {k: v for k, v in space.knobs.items() if not v.fixed}
+
+    def draws(self) -> Iterator[tuple[dict[str, Any], dict[str, Any]] | _Reject]:
+        """Endless draws: (design data, knob values), or a `_Reject` for a broken body rule."""
+        while True:
+            yield from self._batch(self.BATCH)
+
+    def _batch(self, size: int) -> Iterator[tuple[dict[str, Any], dict[str, Any]] | _Reject]:
+        gen = self.gen
+        names = list(self._varying)
+        columns = [self._varying[k].sample_many(gen, size) for k in names]
+        body = self.space.body
+        if isinstance(body, StagesBody):
+            bodies: Iterator[Any] = self._stages(body, size)
+        elif isinstance(body, RegNetBody):
+            bodies = self._regnet(body, size)
+        else:
+            bodies = iter([None] * size)
+        base = self._base
+        for row, made in enumerate(bodies):
+            if isinstance(made, _Reject):
+                yield made
+                continue
+            values = {k: col[row] for k, col in zip(names, columns, strict=True)}
+            data = {**base, **values}
+            knobs = dict(values)
+            if made is not None:
+                data["stages"], body_knobs = made
+                knobs.update(body_knobs)
+            self._drop_bottleneck_knobs(data, knobs)
+            yield data, knobs
+
+    def _stages(self, body: StagesBody, size: int) -> Iterator[Any]:
+        gen = self.gen
+        counts = body.num_stages.sample_many(gen, size)
+        most = max(len(body.depths), len(body.widths), *_largest(body.num_stages))
+        depth_cols = [
+            (body.depths[i] if len(body.depths) > 1 else body.depths[0]).sample_many(gen, size)
+            for i in range(most)
+        ]
+        width_cols = [
+            (body.widths[i] if len(body.widths) > 1 else body.widths[0]).sample_many(gen, size)
+            for i in range(most)
+        ]
+        depths = np.array(depth_cols, dtype=np.int64).T
+        widths = np.array(width_cols, dtype=np.int64).T
+        n = np.array(counts, dtype=np.int64)
+        bad: dict[str, np.ndarray] = {}
+        for name, mat in (("widths", widths), ("depths", depths)):
+            if name in body.increasing:
+                stage = np.arange(1, most)[None, :]
+                drops = (mat[:, 1:] < mat[:, :-1]) & (stage < n[:, None])
+                bad[name] = drops.any(axis=1)
+        strides = default_strides(most, body.strides)
+        d_rows, w_rows = depths.tolist(), widths.tolist()
+        for r, count in enumerate(counts):
+            d, w = d_rows[r][:count], w_rows[r][:count]
+            rejected = next((k for k, v in bad.items() if v[r]), None)
+            if rejected is not None:
+                yield _Reject(
+                    f"{rejected} decrease",
+                    f"{rejected} {d if rejected == 'depths' else w} decrease; the space wants "
+                    "them non-decreasing",
+                )
+                continue
+            knobs: dict[str, Any] = {"num_stages": count, "blocks": sum(d)}
+            for i in range(count):
+                knobs[f"d{i + 1}"] = d[i]
+                knobs[f"w{i + 1}"] = w[i]
+            stages = [{"blocks": d[i], "width": w[i], "stride": strides[i]} for i in range(count)]
+            yield stages, knobs
+
+    def _regnet(self, body: RegNetBody, size: int) -> Iterator[Any]:
+        gen = self.gen
+        cols = [k.sample_many(gen, size) for k in (body.depth, body.w0, body.wa, body.wm)]
+        allowed = body.num_stages
+        for depth, w0, wa, wm in zip(*cols, strict=True):
+            knobs = {"regnet_depth": depth, "w0": w0, "wa": round(wa, 4), "wm": round(wm, 4)}
+            stages = regnet_widths(depth, w0, wa, wm, body.quantum)
+            knobs["num_stages"] = len(stages)
+            if len(stages) > MAX_STAGES:
+                yield _Reject(
+                    "too many stages",
+                    f"the RegNet rule gives {len(stages)} stages; at most {MAX_STAGES}",
+                )
+                continue
+            if allowed is not None and not _allows(allowed, len(stages)):
+                yield _Reject(
+                    "stage count not allowed",
+                    f"the RegNet rule gives {len(stages)} stages; the space allows "
+                    f"{allowed.describe()}",
+                )
+                continue
+            strides = default_strides(len(stages), body.strides)
+            knobs["blocks"] = depth
+            yield (
+                [
+                    {"blocks": d, "width": w, "stride": s}
+                    for (d, w), s in zip(stages, strides, strict=True)
+                ],
+                knobs,
+            )
+
+    def _drop_bottleneck_knobs(self, data: dict[str, Any], knobs: dict[str, Any]) -> None:
+        """All-basic samples ignore bottleneck-only knobs (recorded as None)."""
+        stages = data.get("stages") or []
+        if data.get("block", "basic") != "basic" or any(
+            isinstance(s, dict) and s.get("block") == "bottleneck" for s in stages
+        ):
+            return
+        data["groups"], data["width_per_group"] = 1, 64
+        for k in BOTTLENECK_ONLY:
+            if k in knobs:
+                knobs[k] = None
+
+    # --- acceptance -------------------------------------------------------------------------
+
+    def accept(self, data: dict[str, Any]) -> tuple[Design, dict[str, Any]]:
+        """The design and its analytic metrics, or raise `_Reject`.
+
+        The budget is checked first, on the unvalidated fields (counting needs no validation and
+        costs less than it); only a draw within budget is validated into a `Design`. A draw that
+        is both out of budget and invalid counts as out of budget.
+        """
+        fields = _fields(data)
+        try:
+            totals = totals_from_fields(fields)
+        except Exception:
+            totals = None
+        if totals is not None:
+            metrics = self.check(totals, depth_from_fields(fields))
+        try:
+            design = Design(**data)
+        except DesignError as exc:
+            raise _Reject(_reason_key(str(exc)), str(exc)) from None
+        if totals is None:
+            metrics = self.check(fast_totals(design), design.depth)
+        return design, metrics
+
+    def check(self, totals: Totals, depth: int) -> dict[str, Any]:
+        """Analytic metrics, or raise `_Reject` (a constraint, the engine's size cap)."""
+        metrics = metrics_from_totals(totals, depth)
+        if metrics["params"] > self.limits.max_params or (
+            totals.outputs * _BYTES_PER_VALUE > self.limits.max_activation_bytes
+        ):
+            raise _Reject("over the size cap", "over RESNET_EXPLORER_MAX_PARAMS / _ACTIVATION_MB")
+        for name, bound in self.space.constraints.items():
+            value = metrics[name]
+            if bound.max is not None and value > bound.max:
+                raise _Reject(f"{name} > max", f"{name}={value:g} > max {bound.max:g}")
+            if bound.min is not None and value < bound.min:
+                raise _Reject(f"{name} < min", f"{name}={value:g} < min {bound.min:g}")
+        return metrics
+
+
+def sample_space(
+    space: Space,
+    n: int,
+    *,
+    seed: int | None = None,
+    cancel: Callable[[], bool] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> SampleReport:
+    """Draw until ``n`` designs are accepted (or the space is exhausted, or cancelled).
+
+    Gives up (``exhausted``) once the draws exceed ``space.max_draws_per_sample`` per accepted
+    sample (plus one), i.e. when fewer than one draw in that many passes. ``on_progress(accepted,
+    draws)`` and ``cancel()`` are called every 500 draws. Same space, seed and ``n``: same samples.
+    """
+    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= 1_000_000:
+        raise ValueError(f"samples={n!r}: a whole number 1..1000000")
+    started = time.perf_counter()
+    sampler = Sampler(space, seed)
+    report = SampleReport([], n, sampler.seed)
+    per = space.max_draws_per_sample
+    samples = report.samples
+    draws = sampler.draws()
+    while len(samples) < n:
+        if report.draws >= per * (len(samples) + 1):
+            report.exhausted = True
+            break
+        report.draws += 1
+        if report.draws % 500 == 0:
+            if on_progress is not None:
+                on_progress(len(samples), report.draws)
+            if cancel is not None and cancel():
+                report.cancelled = True
+                break
+        drawn = next(draws)
+        try:
+            if type(drawn) is _Reject:
+                raise drawn
+            design, metrics = sampler.accept(drawn[0])  # type: ignore[index]
+        except _Reject as rej:
+            report.rejected[rej.reason] += 1
+            if rej.reason not in report.examples:
+                report.examples[rej.reason] = rej.message
+            continue
+        knobs = drawn[1]
+        knobs["depth"] = design.depth
+        samples.append(Sample(len(samples), design, knobs, metrics))
+    report.seconds = time.perf_counter() - started
+    if on_progress is not None:
+        on_progress(len(samples), report.draws)
+    return report
