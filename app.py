@@ -2,18 +2,24 @@
 
 import streamlit as st
 
-from resnet_explorer.ui import cached, charts, figures, page, sharing, state
+from resnet_explorer.ui import cached, charts, diagram_view, figures, page, sharing, state
 
 design = page.setup("Design", "design")
 st.title(page.design_title(design))
 figures.headline(design, state.base_preset())
 
-st.subheader("Budget per stage")
-stage_names = [f"layer{i + 1}" for i in range(len(design.stages))]
-st.plotly_chart(
-    charts.stage_budget(cached.analytic_stages(design.to_json()), stage_names),
-    key="stage_budget",
-)
+left, right = st.columns([2, 3])
+with left:
+    st.subheader("Block")
+    stage, block = diagram_view.block_picker(design, "home")
+    diagram_view.show_block(design, stage, block)
+with right:
+    st.subheader("Budget per stage")
+    stage_names = [f"layer{i + 1}" for i in range(len(design.stages))]
+    st.plotly_chart(
+        charts.stage_budget(cached.analytic_stages(design.to_json()), stage_names),
+        key="stage_budget",
+    )
 
 st.subheader("Share")
 sharing.share_panel(design)

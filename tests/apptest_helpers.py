@@ -12,9 +12,12 @@ ALL_PAGES = ["app.py", *PAGES]
 
 
 def run_page(path: str = "app.py", *, query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / path), default_timeout=120)
+    """Run ``path`` the way the server does: app.py is the entrypoint, pages are switched to."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     if query:
         at.query_params.update(query)
+    if path != "app.py":
+        at.switch_page(path)
     return at.run()
 
 

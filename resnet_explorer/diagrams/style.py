@@ -164,9 +164,9 @@ class Legend:
                 f"{html.escape(' / '.join(names))} shortcut</TD></TR>"
             )
         for key, text in extra:
-            rows.append(
-                f'<TR><TD>{html.escape(key)}</TD><TD ALIGN="LEFT">{html.escape(text)}</TD></TR>'
-            )
+            # one cell: browsers measure text wider than dot's estimate of a narrow column
+            text = f"{html.escape(key)}: {html.escape(text)}"
+            rows.append(f'<TR><TD COLSPAN="2" ALIGN="LEFT">{text}</TD></TR>')
         table = "".join(rows)
         graph.node(
             "legend",

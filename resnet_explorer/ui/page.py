@@ -2,16 +2,48 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from resnet_explorer.design import Design
 from resnet_explorer.ui import editor, state
+
+ROOT = Path(__file__).resolve().parents[2]
+#: Icons of the known pages; a page without one gets a default.
+ICONS = {
+    "Design": ":material/hub:",
+    "Profile": ":material/speed:",
+    "Diagrams": ":material/account_tree:",
+    "Compare": ":material/compare:",
+    "Library": ":material/collections_bookmark:",
+    "Probe": ":material/model_training:",
+    "Explore": ":material/travel_explore:",
+}
+
+
+def pages() -> list[tuple[str, str]]:
+    """(script path, label) of the home page and every page in ``pages/``, in menu order."""
+    found = [("app.py", "Design")]
+    for path in sorted((ROOT / "pages").glob("*.py")):
+        label = path.stem.split("_", 1)[-1].replace("_", " ")
+        found.append((f"pages/{path.name}", label))
+    return found
+
+
+def navigation() -> None:
+    """Links to every page, with names a person would use (the home page is "Design")."""
+    with st.sidebar:
+        for script, label in pages():
+            st.page_link(script, label=label, icon=ICONS.get(label, ":material/article:"))
+        st.divider()
 
 
 def setup(title: str, page: str, icon: str = ":material/hub:") -> Design:
     """Configure the page, draw the sidebar editor, and return the current design."""
     st.set_page_config(page_title=f"{title} · ResNet Explorer", page_icon=icon, layout="wide")
     state.ensure_started()
+    navigation()
     notice = state.pop_url_notice()
     if notice:
         st.warning(notice, icon=":material/link_off:")

@@ -1,0 +1,231 @@
+"""Widgets of the Profile page: per-layer table, FLOP conventions, memory, torchinfo, latency."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from resnet_explorer import units
+from resnet_explorer.analysis import (
+    CONVENTIONS,
+    AnalysisError,
+    LatencyOptions,
+    LatencyReport,
+    latency,
+    memory,
+    summary,
+)
+from resnet_explorer.analysis.latency import MODES
+from resnet_explorer.design import Design
+from resnet_explorer.ui import cached
+
+KINDS = ["conv", "norm", "act", "pool", "linear", "shortcut", "add"]
+
+
+def layer_table(design: Design) -> None:
+    """Every layer with its exact counts; sortable by any column, filterable by name and kind."""
+    frame = pd.DataFrame(cached.analytic_layers(design.to_json()))
+    frame["stage"] = frame["stage"].map(lambda s: "stem/head" if pd.isna(s) else f"layer{s + 1}")
+    left, right = st.columns([2, 3])
+    needle = left.text_input("Filter by name", placeholder="e.g. layer3.0 or downsample")
+    kinds = right.multiselect("Kinds", KINDS, default=["conv", "norm", "linear", "shortcut"])
+    shown = frame[frame["kind"].isin(kinds)]
+    if needle:
+        shown = shown[shown["name"].str.contains(needle, regex=False)]
+    st.dataframe(
+        shown.rename(columns={"fvcore": "fvcore flops", "outputs": "output elements"}),
+        hide_index=True,
+        width="stretch",
+        height=360,
+        column_config={
+            "params": st.column_config.NumberColumn(format="localized"),
+            "macs": st.column_config.NumberColumn("MACs", format="localized"),
+            "fvcore flops": st.column_config.NumberColumn(format="localized"),
+            "activations": st.column_config.NumberColumn(format="localized"),
+            "output elements": st.column_config.NumberColumn(format="localized"),
+        },
+    )
+    st.caption(
+        f"{len(shown):,} of {len(frame):,} layers. Counts are exact, for one image, computed "
+        "from the design alone; the test suite checks them against fvcore and torchinfo."
+    )
+
+
+def conventions(design: Design) -> None:
+    """The three FLOP conventions for this design, and why tools disagree."""
+    counts = cached.analytic_totals(design.to_json())
+    cols = st.columns(3)
+    cols[0].metric("MACs (torchvision 'GFLOPS', pycls)", units.gmacs(counts.macs))
+    cols[1].metric("fvcore total", f"{counts.fvcore / 1e9:,.3f} G")
+    cols[2].metric("FLOPs = 2 x MACs (FlopCounterMode)", units.gflops(counts.flops))
+    st.info(CONVENTIONS, icon=":material/calculate:")
+
+
+@st.cache_data(max_entries=64, show_spinner="Measuring what autograd saves...")
+def _memory(design_json: str, batch_size: int, optimizer: str) -> dict:
+    report = memory(Design.from_json(design_json), batch_size, optimizer=optimizer)
+    return vars(report)
+
+
+def memory_panel(design: Design) -> None:
+    """Parameter bytes and the memory of one training step at a chosen batch size."""
+    left, right = st.columns(2)
+    batch = left.number_input(
+        "Batch size", min_value=1, max_value=4096, value=32, step=1, key="memory_batch"
+    )
+    optimizer = right.selectbox("Optimizer", ["sgd", "adam", "none"], key="memory_optimizer")
+    try:
+        report = _memory(design.to_json(), int(batch), optimizer)
+    except AnalysisError as exc:
+        st.error(str(exc))
+        return
+    cols = st.columns(4)
+    cols[0].metric("Parameters", units.nbytes(report["parameter_bytes"]), help="fp32")
+    cols[1].metric(
+        "Gradients + optimizer state",
+        units.nbytes(report["gradient_bytes"] + report["optimizer_state_bytes"]),
+    )
+    cols[2].metric(
+        "Saved activations",
+        units.nbytes(report["saved_activation_bytes"]),
+        help=report["saved_activation_method"],
+    )
+    cols[3].metric(
+        "Training step (estimate)",
+        units.nbytes(report["training_step_estimate_bytes"]),
+        help="parameters + gradients + optimizer state + saved activations; "
+        "an estimate: allocator overhead and workspace are not included",
+    )
+    if report["measured_peak_bytes"] is not None:
+        st.success(
+            f"Measured peak on {report['measured_peak_device']}: "
+            f"{units.nbytes(report['measured_peak_bytes'])}"
+        )
+    else:
+        st.caption(
+            "No GPU here: the peak memory of a real training step is measured only on "
+            "CUDA. Saved activations are measured (autograd's saved tensors)."
+        )
+
+
+@st.cache_data(max_entries=32, show_spinner="Running torchinfo...")
+def _summary(design_json: str, depth: int) -> list[dict]:
+    return [vars(row) for row in summary(Design.from_json(design_json), depth=depth).rows]
+
+
+def torchinfo_panel(design: Design) -> None:
+    depth = st.slider("Depth", 1, 4, 2, help="how deep torchinfo descends into modules")
+    if st.toggle("Show the torchinfo summary", key="show_torchinfo"):
+        rows = pd.DataFrame(_summary(design.to_json(), depth))
+        rows["output_shape"] = rows["output_shape"].map(lambda s: " x ".join(map(str, s or [])))
+        st.dataframe(rows, hide_index=True, width="stretch", height=360)
+
+
+def latency_panel(design: Design) -> None:
+    """Measure latency on request; the result stays until the design or options change."""
+    cols = st.columns(4)
+    batches = cols[0].multiselect(
+        "Batch sizes", [1, 2, 4, 8, 16, 32, 64, 128, 256], default=[1, 8, 32], key="latency_batches"
+    )
+    precision = cols[1].selectbox(
+        "Precision",
+        ["fp32", "bf16", "fp16"],
+        help="bf16 and fp16 use autocast and need a GPU",
+        key="latency_precision",
+    )
+    modes = cols[2].multiselect("Measure", list(MODES), default=list(MODES), key="latency_modes")
+    budget = cols[3].number_input("Budget per measurement (s)", 1.0, 30.0, 3.0, step=1.0)
+    flags = st.columns(4)
+    channels_last = flags[0].checkbox("channels_last")
+    compile_model = flags[1].checkbox("torch.compile", help="slow to compile on a CPU")
+    options = LatencyOptions(
+        batch_sizes=tuple(sorted(batches)) or (1,),
+        precision=precision,
+        modes=tuple(modes) or ("inference",),
+        budget_s=float(budget),
+        channels_last=channels_last,
+        compile=compile_model,
+    )
+    key = (design.hash, options)
+    results = st.session_state.setdefault("_latency_results", {})
+    if st.button("Measure latency", type="primary", icon=":material/timer:", key="latency_measure"):
+        with st.spinner("Timing with torch.utils.benchmark (one measurement at a time)..."):
+            try:
+                results[key] = latency(design, options)
+            except AnalysisError as exc:
+                st.error(str(exc))
+                return
+    report = results.get(key)
+    if report is None:
+        st.caption("Latency is measured on request (it takes a few seconds per batch size).")
+        return
+    show_latency(report)
+
+
+def show_latency(report: LatencyReport) -> None:
+    where = "GPU: " + report.device_name if report.device == "cuda" else "CPU only (no GPU)"
+    st.markdown(
+        f"**Device:** {where} · {report.num_threads} CPU thread(s) · "
+        f"{report.precision} · torch {report.torch_version}"
+    )
+    if report.cut_short:
+        st.warning("The sweep was cut short by the time budget or memory; see the status column.")
+    rows = pd.DataFrame([vars(r) for r in report.rows])
+    ok = rows[rows["status"] == "ok"]
+    if not ok.empty:
+        fig = go.Figure()
+        for mode, part in ok.groupby("mode"):
+            fig.add_trace(
+                go.Scatter(
+                    x=part["batch_size"],
+                    y=part["median_s"] * 1e3,
+                    mode="lines+markers",
+                    name=f"{mode} latency (ms)",
+                )
+            )
+            fig.add_trace(
+                go.Scatter(
+                    x=part["batch_size"],
+                    y=part["images_per_s"],
+                    mode="lines+markers",
+                    name=f"{mode} images/s",
+                    yaxis="y2",
+                    line={"dash": "dot"},
+                )
+            )
+        fig.update_layout(
+            height=340,
+            xaxis={"title": "batch size", "type": "log"},
+            yaxis={"title": "median latency (ms)"},
+            yaxis2={"title": "images/s", "overlaying": "y", "side": "right"},
+            margin={"l": 10, "r": 10, "t": 30, "b": 10},
+            legend={"orientation": "h"},
+        )
+        st.plotly_chart(fig, key="latency_chart")
+    table = rows[
+        [
+            "mode",
+            "batch_size",
+            "status",
+            "median_s",
+            "iqr_s",
+            "images_per_s",
+            "achieved_tflops",
+            "fraction_of_peak",
+            "message",
+        ]
+    ].copy()
+    table["median_s"] = table["median_s"].map(lambda v: None if pd.isna(v) else v * 1e3)
+    table["iqr_s"] = table["iqr_s"].map(lambda v: None if pd.isna(v) else v * 1e3)
+    st.dataframe(
+        table.rename(columns={"median_s": "median (ms)", "iqr_s": "IQR (ms)"}),
+        hide_index=True,
+        width="stretch",
+    )
+    peak = (
+        f"peak {report.peak_tflops} TFLOP/s ({report.peak_source})"
+        if report.peak_tflops
+        else "no known peak for this device"
+    )
+    st.caption(f"{report.flops_convention}. Fraction of peak: {peak}. " + " ".join(report.notes))
