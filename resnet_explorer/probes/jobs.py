@@ -33,6 +33,12 @@ from resnet_explorer.probes.errors import ProbeError
 from resnet_explorer.probes.runner import DesignSpec, Event, Probe, label_designs, resolve_device
 
 Hook = Callable[[str, Event], None]
+Report = Callable[[float, str], None]
+#: Work run after training in the same device slot: ``then(probe, cancel, report)`` gets the
+#: finished `Probe` (``probe.result.runs[i].model`` are the trained models, ``probe.data`` the
+#: data), the job's cancel `threading.Event` and
+#: ``report(fraction, text)``; what it returns becomes ``status["analysis"]``.
+Then = Callable[[Any, threading.Event, Report], Any]
 STATES = ("queued", "running", "done", "cancelled", "failed")
 _FINISHED = frozenset({"done", "cancelled", "failed"})
 
@@ -55,6 +61,12 @@ class _Job:
     events: list[Event] = field(default_factory=list)
     progress: dict[str, dict[str, Any]] = field(default_factory=dict)
     cancel: threading.Event = field(default_factory=threading.Event)
+    keep_models: bool = False
+    then: Then | None = None
+    phase: str = "training"
+    analysis: Any = None
+    analysis_progress: dict[str, Any] = field(default_factory=dict)
+    result: Any = None
 
 
 class JobManager:
@@ -81,8 +93,14 @@ class JobManager:
         data: Dataset | None = None,
         name: str = "",
         on_event: Hook | None = None,
+        keep_models: bool = False,
+        then: Then | None = None,
     ) -> str:
-        """Queue a probe; returns its job id. Bad designs or settings raise here, not later."""
+        """Queue a probe; returns its job id. Bad designs or settings raise here, not later.
+
+        ``keep_models``: keep the `ProbeResult` with the trained models (`result`). ``then``:
+        work on the trained models run afterwards in the same device slot (see `Then`).
+        """
         from resnet_explorer.limits import check_limits
 
         config = config or ProbeConfig()
@@ -101,6 +119,8 @@ class JobManager:
             config=config,
             data=data,
             hook=on_event,
+            keep_models=keep_models,
+            then=then,
             progress={
                 label: {"status": "pending", "step": 0, "steps": config.steps}
                 for label, _ in labelled
@@ -155,9 +175,19 @@ class JobManager:
 
     def _run(self, job: _Job) -> None:
         try:
-            probe = Probe(job.designs, job.config, data=job.data, cancel=job.cancel)
+            probe = Probe(
+                job.designs,
+                job.config,
+                data=job.data,
+                cancel=job.cancel,
+                keep_models=job.keep_models or job.then is not None,
+            )
             for event in probe.events():
                 self._record(job, event)
+            if job.then is not None and not job.cancel.is_set():
+                self._then(job, probe)
+            if job.keep_models:
+                job.result = probe.result
             states = [r.status for r in probe.result.runs]
             if job.cancel.is_set() or probe.result.status == "cancelled":
                 final, error = "cancelled", None
@@ -173,6 +203,26 @@ class JobManager:
             for item in job.progress.values():
                 if item["status"] in ("pending", "running"):
                     item["status"] = "cancelled" if final == "cancelled" else final
+
+    def _then(self, job: _Job, probe: Probe) -> None:
+        """Run the job's post-training work; its errors fail the job like training errors."""
+        with self._lock:
+            job.phase = "analysis"
+
+        def report(fraction: float, text: str) -> None:
+            with self._lock:
+                job.analysis_progress = {"fraction": float(fraction), "text": str(text)}
+
+        assert job.then is not None
+        try:
+            analysis = job.then(probe, job.cancel, report)
+            with self._lock:
+                job.analysis = analysis
+                job.phase = "finished"
+        finally:
+            if not job.keep_models:
+                for run in probe.result.runs:
+                    run.model = None  # free the weights; the analysis holds what it needs
 
     def _record(self, job: _Job, event: Event) -> None:
         kind = event["event"]
@@ -260,6 +310,9 @@ class JobManager:
                 "hook_errors": list(job.hook_errors),
                 "events": job.events[since:],
                 "next": len(job.events),
+                "phase": job.phase,
+                "analysis": job.analysis,
+                "analysis_progress": dict(job.analysis_progress),
             }
 
     def jobs(self) -> list[dict[str, Any]]:
@@ -275,6 +328,12 @@ class JobManager:
             s.pop("events")
             out.append(s)
         return out
+
+    def result(self, job_id: str) -> Any:
+        """The `ProbeResult` (trained models included) of a job submitted with ``keep_models``,
+        once it has finished; None otherwise."""
+        with self._lock:
+            return self._get(job_id).result
 
     def cancel(self, job_id: str) -> bool:
         """Cancel a queued job now or a running one at its next step. False if already finished."""

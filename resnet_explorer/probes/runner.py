@@ -113,6 +113,8 @@ class DesignRun:
     train_seconds: float = 0.0
     steps_log: list[Event] = field(default_factory=list)
     evals: list[Event] = field(default_factory=list)
+    model: nn.Module | None = field(default=None, repr=False, compare=False)
+    """The trained model (eval mode), kept only when the probe was made with ``keep_models``."""
 
     def losses(self) -> list[float | None]:
         return [s["loss"] for s in self.steps_log]
@@ -183,7 +185,11 @@ def label_designs(designs: Sequence[DesignSpec]) -> list[tuple[str, Design]]:
 
 
 class Probe:
-    """One probe: designs x config x data. Iterate `events` once to run it; read `result`."""
+    """One probe: designs x config x data. Iterate `events` once to run it; read `result`.
+
+    ``keep_models``: keep each trained model (eval mode, on the device) in `DesignRun.model`,
+    for studies of the trained weights (loss landscape, lesions).
+    """
 
     def __init__(
         self,
@@ -192,8 +198,11 @@ class Probe:
         *,
         data: Dataset | None = None,
         cancel: CancelCheck | Any | None = None,
+        keep_models: bool = False,
     ) -> None:
         from resnet_explorer.limits import check_limits
+
+        self.keep_models = keep_models
 
         self.config = config or ProbeConfig()
         self.device = resolve_device(self.config.device)
@@ -300,7 +309,10 @@ class Probe:
         try:
             with torch.random.fork_rng(devices=[self.device] if cuda else []):
                 torch.manual_seed(cfg.seed)
-                yield from _TrainLoop(self, run).run()
+                loop = _TrainLoop(self, run)
+                yield from loop.run()
+                if self.keep_models and run.status in ("done", "cancelled"):
+                    run.model = loop.model.eval()
         except Exception as exc:  # a failing design must not stop the others
             if is_oom(exc):
                 run.status, run.reason = "oom", "out of memory"
