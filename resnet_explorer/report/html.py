@@ -40,6 +40,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 pre { background: #f6f8fa; border: 1px solid var(--line); border-radius: 6px; padding: 10px;
       overflow: auto; font-size: 0.82rem; }
 ul.changes { margin: 4px 0; }
+code { overflow-wrap: anywhere; }
 .chip { display: inline-block; width: 12px; height: 12px; border-radius: 3px; margin-right: 6px;
         vertical-align: -1px; }
 """
