@@ -88,3 +88,20 @@ def test_a_broken_library_still_compares_presets(db):
     assert any("library cannot be opened" in w.value for w in at.warning)
     assert list(_table(at).columns) == ["kind", "current (resnet18)", "resnet34"]
     assert db.read_bytes() == b"not ours"
+
+
+def test_designs_sent_from_explore_are_offered_and_picked():
+    from apptest_helpers import run_page
+
+    from resnet_explorer import presets
+
+    at = run_page("pages/3_Compare.py")
+    sent = presets.get("resnet20").replace(shortcut="B")
+    at.session_state["compare_designs"] = [("explore #3", sent)]
+    at.session_state["_cmp_new_sent"] = True
+    at = at.run()
+    assert not at.exception
+    picked = at.multiselect(key="cmp_pick").value
+    assert picked == ["editor", "sent:explore #3"]
+    text = " ".join(str(t.value) for t in at.table)
+    assert "explore #3" in text

@@ -83,3 +83,23 @@ def test_diagrams_detail_and_stage_expansion():
     at = at.main.selectbox[0].set_value(2).run()
     one_stage = at.get("graphviz_chart")[0].proto.spec
     assert "layer3.5" in one_stage and "layer4.2" not in one_stage
+
+
+def test_measured_latency_is_kept_in_the_library_for_compare(tmp_path, monkeypatch):
+    monkeypatch.setenv("RESNET_EXPLORER_DB", str(tmp_path / "lib.sqlite3"))
+    at = pick_preset(run_page("pages/1_Profile.py"), "resnet20")
+    at.multiselect(key="latency_batches").set_value([1])
+    at.multiselect(key="latency_modes").set_value(["inference"])
+    at = at.button(key="latency_measure").click().run()
+    assert_no_exception(at)
+    from resnet_explorer.report.evidence import measured_latency
+    from resnet_explorer.store import Store
+
+    with Store(tmp_path / "lib.sqlite3") as store:
+        profiles = store.profiles(design_hash=presets.get("resnet20").hash)
+        assert len(profiles) == 1
+        assert profiles[0].results["latency"]["device_name"] == "CPU only"
+        kept = measured_latency(store, presets.get("resnet20").hash)
+    rows = at.main.dataframe[-1].value
+    if rows["status"].iloc[0] == "ok":
+        assert kept is not None and kept.batch_size == 1

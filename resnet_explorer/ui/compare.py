@@ -31,6 +31,12 @@ from resnet_explorer.ui.report_download import report_button
 
 EDITOR = "editor"
 _PICK = "cmp_pick"
+#: (label, Design) pairs other pages send here (the Explore page's "Send to Compare").
+SENT = "compare_designs"
+
+
+def _sent() -> dict[str, Design]:
+    return dict(st.session_state.get(SENT, []))
 
 
 def _editor_name(design: Design) -> str:
@@ -44,7 +50,8 @@ def _editor_name(design: Design) -> str:
 
 def options(store: Store | None) -> list[str]:
     """What can be compared: the editor's design, every preset, every saved design."""
-    found = [EDITOR] + [f"preset:{n}" for n in presets.names()]
+    found = [EDITOR] + [f"sent:{label}" for label in _sent()]
+    found += [f"preset:{n}" for n in presets.names()]
     if store is not None:
         try:
             found += [f"library:{s.name}" for s in store.list_designs()]
@@ -57,10 +64,15 @@ def _label(option: str) -> str:
     if option == EDITOR:
         return "The editor's current design"
     kind, name = option.split(":", 1)
-    return f"{name} (library)" if kind == "library" else f"{name} (preset)"
+    return {"library": f"{name} (library)", "sent": f"{name} (from Explore)"}.get(
+        kind, f"{name} (preset)"
+    )
 
 
 def _default(design: Design) -> list[str]:
+    sent = [f"sent:{label}" for label in _sent()]
+    if sent:
+        return [EDITOR, *sent[: MAX_CANDIDATES - 1]]
     other = "resnet34" if design != presets.get("resnet34") else "resnet18"
     return [EDITOR, f"preset:{other}"]
 
@@ -68,7 +80,7 @@ def _default(design: Design) -> list[str]:
 def pick(design: Design, store: Store | None) -> list[Candidate]:
     """The multiselect; returns the candidates (empty, with a hint, unless 2 to 4)."""
     offered = options(store)
-    if _PICK not in st.session_state:
+    if _PICK not in st.session_state or st.session_state.pop("_cmp_new_sent", False):
         st.session_state[_PICK] = _default(design)
     # A saved design deleted elsewhere drops out instead of breaking the widget.
     st.session_state[_PICK] = [o for o in st.session_state[_PICK] if o in offered]
@@ -97,6 +109,8 @@ def _candidate(option: str, design: Design, store: Store | None) -> Candidate:
     kind, name = option.split(":", 1)
     if kind == "preset":
         return Candidate(name, presets.get(name), "preset")
+    if kind == "sent":
+        return Candidate(name, _sent()[name], "explore")
     if store is None:
         raise StoreError("the library is not available")
     return Candidate(name, store.get_design(name).design, "library")

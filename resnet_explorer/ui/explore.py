@@ -247,6 +247,7 @@ def send(results: Results, indices: list[int], key: str) -> None:
         pairs = st.session_state.setdefault(COMPARE, [])
         for i in chosen:
             pairs.append((f"explore #{i}", _design_of(results, i)))
+        st.session_state["_cmp_new_sent"] = True  # Compare starts from the sent designs
         st.toast(f"{len(chosen)} design(s) sent to Compare")
     if c[1].button("Save to library", key=f"{key}_save", disabled=not chosen):
         from resnet_explorer.store import Store, StoreError

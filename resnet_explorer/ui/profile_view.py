@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -18,7 +20,7 @@ from resnet_explorer.analysis import (
 )
 from resnet_explorer.analysis.latency import MODES
 from resnet_explorer.design import Design
-from resnet_explorer.ui import cached
+from resnet_explorer.ui import cached, stored
 
 KINDS = ["conv", "norm", "act", "pool", "linear", "shortcut", "add"]
 
@@ -156,11 +158,26 @@ def latency_panel(design: Design) -> None:
             except AnalysisError as exc:
                 st.error(str(exc))
                 return
+        _keep(design, options, results[key])
     report = results.get(key)
     if report is None:
         st.caption("Latency is measured on request (it takes a few seconds per batch size).")
         return
     show_latency(report)
+
+
+def _keep(design: Design, options: LatencyOptions, report: LatencyReport) -> None:
+    """Record the measurement in the library, so Compare and reports can show it."""
+    store = stored.open_store(quiet=True)
+    if store is None:
+        st.caption("The library cannot be opened, so this measurement is not kept.")
+        return
+    store.add_profile(
+        design,
+        device=report.device_name,
+        settings=dataclasses.asdict(options),
+        results={"latency": report.to_dict()},
+    )
 
 
 def show_latency(report: LatencyReport) -> None:
