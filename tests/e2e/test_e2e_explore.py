@@ -1,0 +1,32 @@
+"""End-to-end: sample a design space on the Explore page and send samples to Compare."""
+
+from __future__ import annotations
+
+import pytest
+
+from e2e.browser import screenshot, wait_for_app
+
+pytestmark = pytest.mark.e2e
+
+
+def test_explore_samples_a_space_and_sends_designs_to_compare(page, app_server):
+    page.goto(app_server + "/Explore")
+    wait_for_app(page)
+    page.get_by_text("Explore a design space").first.wait_for()
+    samples = page.get_by_label("Samples", exact=True)
+    samples.fill("30")
+    samples.press("Enter")
+    wait_for_app(page)
+    page.get_by_role("button", name="Start").click()
+    # the run goes on in the background; the page polls it and shows the results
+    page.get_by_text("Done in").wait_for(timeout=90_000)
+    screenshot(page, "explore")
+    page.get_by_role("tab", name="Top-k").click()
+    page.get_by_role("button", name="Send to Compare").click()
+    wait_for_app(page)
+    page.get_by_role("link", name="Compare").click()
+    wait_for_app(page)
+    page.get_by_text("(from Explore)").first.wait_for()
+    page.locator('[data-testid="stTable"]').first.wait_for()
+    assert "explore #" in page.locator('[data-testid="stTable"]').first.inner_text()
+    screenshot(page, "compare-from-explore")
