@@ -107,3 +107,40 @@ def test_profile_and_diagrams_pages_render(page, app_server):
     screenshot(page, "diagrams")
     # the design survived the page changes
     assert "Diagrams · ResNet-50" in page.inner_text("h1")
+
+
+def test_json_upload_loads_a_design_and_refuses_a_bad_file(page, app_server, tmp_path):
+    page.goto(app_server)
+    wait_for_app(page)
+    page.get_by_role("tab", name="JSON file").click()
+    upload = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"stages": [{"blocks": 0, "width": 64}]}')
+    upload.set_input_files(str(bad))
+    wait_for_app(page)
+    page.get_by_text("That file is not a valid design").wait_for()
+    assert "stages[0].blocks" in page.inner_text("body")
+    good = tmp_path / "good.json"
+    good.write_text(presets.get("wrn28_10").to_json())
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(good))
+    wait_for_app(page)
+    wait_for_text(page, "36,479,194 parameters")
+
+
+def test_two_browser_sessions_keep_their_own_designs(browser, app_server):
+    first = browser.new_context().new_page()
+    second = browser.new_context().new_page()
+    for pg in (first, second):
+        pg.set_default_timeout(45_000)
+        pg.goto(app_server)
+        wait_for_app(pg)
+    select(first, "Start from", "resnet50 - ResNet-50")
+    select(second, "Start from", "resnet20 - ResNet-20")
+    wait_for_text(first, "25,557,032 parameters")
+    wait_for_text(second, "269,722 parameters")
+    first.reload()
+    wait_for_app(first)
+    wait_for_text(first, "25,557,032 parameters")  # restored from its own URL
+    assert "269,722 parameters" not in caption_text(first)
+    first.context.close()
+    second.context.close()
