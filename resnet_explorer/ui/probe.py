@@ -1,0 +1,382 @@
+"""Widgets of the Probe page's training part: pick designs, settings, one-click experiments,
+start and stop, and the live progress polled from the background `JobManager`.
+
+Training runs in the process-wide `probes.jobs.get_manager()` (one job per device at a time,
+queued across every session; it never calls Streamlit). The job id lives in
+``st.session_state["probe_job"]``; `live` is a fragment that polls the job every second, so
+touching any other widget never stops or hides a run. Each design's run is written to the library
+(`probes.persist.StoreWriter`) step by step, so finished runs are in the run history.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from resnet_explorer import presets
+from resnet_explorer.design import Design
+from resnet_explorer.errors import DesignError
+from resnet_explorer.probes import ProbeConfig, ProbeError, experiments
+from resnet_explorer.probes.data import DATASETS
+from resnet_explorer.probes.jobs import get_manager
+from resnet_explorer.store import Store, StoreError
+from resnet_explorer.ui import probe_charts, stored
+
+JOB = "probe_job"
+EVENTS = "probe_job_events"
+CURRENT = "current design (editor)"
+LIB = "library: "
+MAX_DESIGNS = 4
+DEFAULT_PICKS = ["plain20", "resnet20"]
+
+
+@st.cache_resource(show_spinner=False)
+def _writer(path: str):
+    """One `StoreWriter` per library file, shared by every session."""
+    from resnet_explorer.probes.persist import StoreWriter
+
+    return StoreWriter(Store(path))
+
+
+def _library_names() -> list[str]:
+    store = stored.open_store(quiet=True)
+    if store is None:
+        return []
+    try:
+        return [s.name for s in store.list_designs()]
+    except StoreError:
+        return []
+
+
+def design_picker(current: Design) -> list[tuple[str, Design]]:
+    """1 to 4 designs: the editor's, presets, saved ones. Returns (label, design) pairs."""
+    options = [CURRENT, *presets.names(), *(LIB + n for n in _library_names())]
+    picked = st.multiselect(
+        "Designs to train (1 to 4)",
+        options,
+        default=DEFAULT_PICKS,
+        max_selections=MAX_DESIGNS,
+        key="probe_designs",
+        help="All train on the same seeded batches, one after another.",
+    )
+    out: list[tuple[str, Design]] = []
+    for name in picked:
+        try:
+            if name == CURRENT:
+                out.append(("current", current))
+            elif name.startswith(LIB):
+                store = stored.open_store(quiet=True)
+                if store is not None:
+                    out.append((name[len(LIB) :], store.get_design(name[len(LIB) :]).design))
+            else:
+                out.append((name, presets.get(name)))
+        except (StoreError, DesignError) as exc:
+            st.error(f"{name} cannot be used: {exc}")
+    return out
+
+
+def settings() -> ProbeConfig | None:
+    """Dataset, budget and optimizer settings; None (after saying why) when they are invalid."""
+    c = st.columns(4)
+    dataset = c[0].selectbox(
+        "Dataset",
+        list(DATASETS),
+        key="probe_dataset",
+        help="mnist: 5,000 real digits, offline. cifar10 is downloaded on first use. "
+        "synthetic: seeded class templates plus noise.",
+    )
+    budget = c[1].radio("Budget", ["steps", "seconds"], horizontal=True, key="probe_budget")
+    if budget == "steps":
+        amount = c[2].number_input("Steps per design", 1, 100_000, 200, key="probe_steps")
+    else:
+        amount = c[2].number_input("Seconds per design", 1, 3600, 30, key="probe_seconds")
+    size = c[3].selectbox(
+        "Input size (px)",
+        ["16", "28", "32", "design's own"],
+        key="probe_image_size",
+        help="Train every design at this input size (smaller is faster; depth and widths "
+        "stay the design's).",
+    )
+    c = st.columns(5)
+    optimizer = c[0].selectbox("Optimizer", ["sgd", "adamw"], key="probe_optimizer")
+    lr = c[1].number_input(
+        "Learning rate", 0.0, 10.0, 0.05, step=0.01, format="%.4f", key="probe_lr"
+    )
+    batch = c[2].number_input("Batch size", 1, 4096, 64, key="probe_batch")
+    eval_every = c[3].number_input(
+        "Held-out eval every (steps)",
+        0,
+        100_000,
+        50,
+        key="probe_eval_every",
+        help="Also when the per-block gradient norms are recorded. 0 = only at the end.",
+    )
+    seed = c[4].number_input("Seed", 0, 2**31 - 1, 0, key="probe_seed")
+    with st.expander("More settings"):
+        c = st.columns(4)
+        wd = c[0].number_input(
+            "Weight decay", 0.0, 1.0, 5e-4, step=1e-4, format="%.5f", key="probe_wd"
+        )
+        warmup = c[1].number_input("Warm-up (fraction)", 0.0, 0.9, 0.1, key="probe_warmup")
+        smoothing = c[2].number_input("Label smoothing", 0.0, 0.9, 0.0, key="probe_ls")
+        threads = c[3].number_input(
+            "CPU threads (0 = every core)",
+            0,
+            256,
+            0,
+            key="probe_threads",
+            help="On a busy machine one thread is often faster than all of them.",
+        )
+    try:
+        return ProbeConfig(
+            steps=int(amount) if budget == "steps" else None,
+            seconds=float(amount) if budget == "seconds" else None,
+            dataset=dataset,
+            image_size=None if size == "design's own" else int(size),
+            optimizer=optimizer,
+            lr=float(lr),
+            batch_size=int(batch),
+            eval_every=int(eval_every),
+            seed=int(seed),
+            weight_decay=float(wd),
+            warmup=float(warmup),
+            label_smoothing=float(smoothing),
+            threads=int(threads) or None,
+            log_every=1,  # the CPU gains nothing from batching host syncs; curves move every step
+        )
+    except ProbeError as exc:
+        st.error(str(exc))
+        return None
+
+
+def _busy() -> bool:
+    job_id = st.session_state.get(JOB)
+    if job_id is None:
+        return False
+    try:
+        return get_manager().status(job_id, since=1 << 62)["state"] in ("queued", "running")
+    except ProbeError:
+        return False
+
+
+def submit(designs: list[tuple[str, Any]], config: ProbeConfig, name: str) -> None:
+    """Queue a probe job for this session (its runs written to the library)."""
+    store = stored.open_store(quiet=True)
+    hook = _writer(str(store.path)) if store is not None else None
+    try:
+        job_id = get_manager().submit(designs, config, name=name, on_event=hook)
+    except (ProbeError, DesignError) as exc:
+        st.error(f"Not started: {exc}")
+        return
+    st.session_state[JOB] = job_id
+    st.session_state[EVENTS] = {"job": job_id, "events": [], "next": 0}
+
+
+def start_button(designs: list[tuple[str, Design]], config: ProbeConfig | None) -> None:
+    """Start (disabled while this session's job runs or nothing is picked)."""
+    busy = _busy()
+    if st.button(
+        "Start training",
+        type="primary",
+        icon=":material/play_arrow:",
+        disabled=busy or not designs or config is None,
+        key="probe_start",
+        help="Stop the current run first" if busy else None,
+    ):
+        assert config is not None
+        submit(designs, config, ", ".join(label for label, _ in designs))
+        st.rerun()
+
+
+def experiment_panel() -> None:
+    """One-click experiments: pick one, read what to look for, run it with its settings."""
+    names = experiments.names()
+    titles = {n: experiments.get(n).title for n in names}
+    name = st.selectbox("Experiment", names, format_func=titles.get, key="probe_experiment")
+    exp = experiments.get(name)
+    st.markdown(f"**What to look for.** {exp.look_for}")
+    cfg = exp.probe_config(log_every=1)
+    st.caption(
+        f"{len(exp.designs)} designs: {', '.join(label for label, _ in exp.designs)} · "
+        f"{cfg.steps} steps each at {cfg.image_size} px, batch {cfg.batch_size}, lr {cfg.lr:g} "
+        f"on {cfg.dataset} · source: {exp.source}"
+    )
+    if st.button(
+        "Run this experiment",
+        icon=":material/science:",
+        disabled=_busy(),
+        key="probe_run_experiment",
+    ):
+        submit(list(exp.designs), cfg, exp.title)
+        st.rerun()
+
+
+def _events(job_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The job's status and every event so far (read incrementally, kept in the session)."""
+    cache = st.session_state.get(EVENTS)
+    if not cache or cache["job"] != job_id:
+        cache = {"job": job_id, "events": [], "next": 0}
+    status = get_manager().status(job_id, since=cache["next"])
+    cache["events"].extend(status["events"])
+    cache["next"] = status["next"]
+    st.session_state[EVENTS] = cache
+    return status, cache["events"]
+
+
+def current_events() -> list[dict[str, Any]]:
+    """Events of this session's probe job (empty when there is none or it was forgotten)."""
+    job_id = st.session_state.get(JOB)
+    if job_id is None:
+        return []
+    try:
+        return _events(job_id)[1]
+    except ProbeError:
+        return []
+
+
+def _state_line(status: dict[str, Any]) -> None:
+    state, position = status["state"], status["position"]
+    if state == "queued":
+        st.info(
+            f"Queued: number {position} in line for {status['device']} "
+            "(one training job per device at a time, across every user).",
+            icon=":material/hourglass_top:",
+        )
+    elif state == "running":
+        st.caption(f"Running on {status['device']}: **{status['name']}**")
+    elif state == "done":
+        seconds = (status["finished_at"] or 0) - (status["started_at"] or 0)
+        st.success(f"Done in {seconds:.1f} s: {status['name']}", icon=":material/check_circle:")
+    elif state == "cancelled":
+        st.warning(f"Stopped: {status['name']}", icon=":material/stop_circle:")
+    else:
+        st.error(f"Failed: {status['error']}")
+    for err in status["hook_errors"][:3]:
+        st.warning(f"Not saved to the run history: {err}")
+
+
+def _progress_rows(status: dict[str, Any]) -> None:
+    cfg = status["config"]
+    for d in status["designs"]:
+        step = d.get("step", 0)
+        if cfg["steps"]:
+            frac = min(1.0, step / cfg["steps"])
+            where = f"step {step}/{cfg['steps']}"
+        else:
+            frac = min(1.0, (d.get("elapsed") or 0) / cfg["seconds"])
+            where = f"step {step}, {d.get('elapsed') or 0:.1f}/{cfg['seconds']:g} s"
+        parts = [f"**{d['label']}** · {d['status']} · {where}"]
+        if d.get("loss") is not None:
+            parts.append(f"loss {d['loss']:.3f} · acc {d['acc']:.2f}")
+        if d.get("held_out_acc") is not None:
+            parts.append(f"held-out acc {d['held_out_acc']:.3f}")
+        if d.get("error"):
+            parts.append(d["error"])
+        st.progress(frac if d["status"] != "pending" else 0.0, text=" · ".join(parts))
+
+
+@st.fragment(run_every=1.0)
+def live() -> None:
+    """This session's probe: queue place, per-design progress, Stop, live curves."""
+    job_id = st.session_state.get(JOB)
+    if job_id is None:
+        st.info("Pick designs or an experiment and start a run.", icon=":material/model_training:")
+        return
+    try:
+        status, events = _events(job_id)
+    except ProbeError:
+        st.info("The last run is no longer in memory; find it in the run history.")
+        return
+    _state_line(status)
+    _progress_rows(status)
+    if status["state"] in ("queued", "running") and st.button(
+        "Stop", icon=":material/stop:", key="probe_stop"
+    ):
+        get_manager().cancel(job_id)
+        st.toast("Stopping at the next step")
+    if not any(e["event"] == "step" for e in events):
+        return
+    x = st.radio(
+        "x axis",
+        ["step", "wall time"],
+        horizontal=True,
+        key="probe_x",
+        label_visibility="collapsed",
+    )
+    st.plotly_chart(
+        probe_charts.training_curves(events, "step" if x == "step" else "elapsed"),
+        key="probe_curves",
+    )
+    if status["state"] not in ("queued", "running"):
+        _summary(status)
+        _saved_as(job_id, status)
+
+
+def _summary(status: dict[str, Any]) -> None:
+    rows = []
+    for d in status["designs"]:
+        s = d.get("summary") or {}
+        rows.append(
+            {
+                "design": d["label"],
+                "status": d["status"],
+                "steps": s.get("steps"),
+                "train loss": s.get("final_train_loss"),
+                "train acc": s.get("final_train_acc"),
+                "held-out loss": s.get("held_out_loss"),
+                "held-out acc": s.get("held_out_acc"),
+                "images/s": s.get("images_per_s"),
+                "seconds": s.get("train_seconds"),
+            }
+        )
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="probe_summary")
+
+
+def _saved_as(job_id: str, status: dict[str, Any]) -> None:
+    """Which library runs hold this job's designs."""
+    store = stored.open_store(quiet=True)
+    if store is None:
+        return
+    ids = _writer(str(store.path)).run_ids
+    saved = [(d["label"], ids.get((job_id, d["label"]))) for d in status["designs"]]
+    saved = [(label, run_id) for label, run_id in saved if run_id]
+    if saved:
+        st.caption(
+            "In the run history (Library page) as: "
+            + ", ".join(f"{label} `{run_id}`" for label, run_id in saved)
+        )
+
+
+def run_history(limit: int = 10) -> None:
+    """The library's latest probe runs (all of them are on the Library page)."""
+    store = stored.open_store(quiet=True)
+    if store is None:
+        st.caption("The library cannot be opened, so runs are not saved.")
+        return
+    try:
+        runs = store.runs(limit=limit)
+    except StoreError as exc:
+        st.error(f"The run history could not be read: {exc}")
+        return
+    if not runs:
+        st.caption("No runs yet.")
+        return
+    rows = [
+        {
+            "run": r.run_id[:8],
+            "design": r.config.get("label", r.design_hash[:8]),
+            "status": r.status,
+            "steps": r.steps,
+            "started": r.started[:19].replace("T", " "),
+            "error": r.error or "",
+        }
+        for r in runs
+    ]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="probe_history")
+    st.page_link(
+        "pages/4_Library.py",
+        label="All runs and their curves: Library",
+        icon=":material/collections_bookmark:",
+    )

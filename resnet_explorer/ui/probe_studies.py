@@ -1,0 +1,304 @@
+"""Widgets of the Probe page's studies: gradient flow (at initialisation and over training),
+loss-landscape slices and the lesion study.
+
+The landscape and lesion studies train their designs briefly and then study the trained weights,
+both inside one background job of the shared `JobManager` (``then`` step), so they wait in the
+same queue as every other training job; the job ids live in ``st.session_state`` and fragments
+poll them every second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from resnet_explorer import presets
+from resnet_explorer.design import Design
+from resnet_explorer.errors import DesignError
+from resnet_explorer.probes import ProbeConfig, ProbeError, gradient_flow_at_init, landscape, lesion
+from resnet_explorer.probes.jobs import get_manager
+from resnet_explorer.ui import probe, probe_charts
+
+LANDSCAPE_JOB = "probe_landscape_job"
+LESION_JOB = "probe_lesion_job"
+DEPTHS = (20, 32, 44, 56, 110)
+#: Training before a study: the experiments' fast CPU settings.
+STUDY_TRAINING = {"image_size": 16, "batch_size": 64, "lr": 0.05, "warmup": 0.1, "eval_every": 0}
+
+
+def trio(depth: int) -> list[tuple[str, Design]]:
+    """Plain, residual (option A) and full pre-activation CIFAR nets of ``depth`` layers."""
+    base = presets.get(f"resnet{depth}")
+    return [
+        (f"plain{depth}", base.replace(shortcut="none")),
+        (f"resnet{depth}", base),
+        (f"preact{depth}", base.replace(activation_order="full_preact")),
+    ]
+
+
+@st.cache_data(max_entries=64, show_spinner="Measuring gradients at initialisation...")
+def _flow(design_json: str) -> dict[str, Any]:
+    return gradient_flow_at_init(Design.from_json(design_json))
+
+
+def gradient_flow() -> None:
+    """Per-block gradient norm vs depth at init, and a heatmap over the session's last run."""
+    st.subheader("At initialisation")
+    depth = st.select_slider("Depth", DEPTHS, value=56, key="probe_flow_depth")
+    results = {label: _flow(d.to_json()) for label, d in trio(depth)}
+    st.plotly_chart(probe_charts.grad_flow_at_init(results), key="probe_flow_init")
+    first = {label: r["blocks"][0]["grad_norm"] for label, r in results.items()}
+    last = {label: r["blocks"][-1]["grad_norm"] for label, r in results.items()}
+    st.caption(
+        "One seeded random batch through a freshly built net (training mode). First / last "
+        "block gradient norm: "
+        + "; ".join(f"{k} {first[k]:.2e} / {last[k]:.2e}" for k in results)
+        + ". The identity path carries the gradient from the loss to every block "
+        "(dL/dx_l = dL/dx_L (1 + ...)); without it, it is multiplied block after block."
+    )
+    st.subheader("Over training")
+    data = probe_charts.grad_flow_over_training(probe.current_events())
+    if not data:
+        st.info(
+            "Start a probe on the Train tab (e.g. the degradation experiment): the per-block "
+            "gradient norms recorded at every held-out evaluation appear here as heatmaps.",
+            icon=":material/grid_on:",
+        )
+        return
+    st.plotly_chart(probe_charts.heatmaps(data), key="probe_flow_heat")
+    st.caption(
+        "log10 of each block's gradient norm at the steps the probe evaluated (one colour "
+        "scale for every net). Press R or touch any widget to refresh while a run goes on."
+    )
+
+
+def _pair_picker(key: str, picked: list[tuple[str, Design]]) -> list[tuple[str, Design]]:
+    choice = st.radio(
+        "Designs",
+        ["plain-20 vs ResNet-20", "plain-56 vs ResNet-56", "the designs picked on Train"],
+        horizontal=True,
+        key=f"{key}_pair",
+    )
+    if choice.startswith("plain-20"):
+        return trio(20)[:2]
+    if choice.startswith("plain-56"):
+        return trio(56)[:2]
+    return picked
+
+
+def _study_job(
+    key: str, designs: list[tuple[str, Design]], steps: int, then: Callable, name: str
+) -> None:
+    try:
+        config = ProbeConfig(steps=steps, **STUDY_TRAINING)
+        job_id = get_manager().submit(designs, config, name=name, then=then)
+    except (ProbeError, DesignError) as exc:
+        st.error(f"Not started: {exc}")
+        return
+    st.session_state[key] = job_id
+
+
+def _study_status(key: str) -> dict[str, Any] | None:
+    """Queue place, training and study progress, Stop; the status once there is one."""
+    job_id = st.session_state.get(key)
+    if job_id is None:
+        return None
+    try:
+        status = get_manager().status(job_id, since=1 << 62)
+    except ProbeError:
+        st.info("The last study is no longer in memory; run it again.")
+        return None
+    state = status["state"]
+    if state == "queued":
+        st.info(f"Queued: number {status['position']} in line for {status['device']}.")
+    elif state == "running":
+        if status["phase"] == "training":
+            done = sum(d.get("step", 0) for d in status["designs"])
+            total = sum(status["config"]["steps"] or 0 for _ in status["designs"]) or 1
+            st.progress(min(1.0, done / total), text=f"Training {status['name']}: {done}/{total}")
+        else:
+            p = status["analysis_progress"]
+            st.progress(p.get("fraction", 0.0), text=f"Evaluating: {p.get('text', '')}")
+    elif state == "failed":
+        st.error(f"Failed: {status['error']}")
+    elif state == "cancelled":
+        st.warning("Stopped.")
+    if state in ("queued", "running") and st.button("Stop", key=f"{key}_stop"):
+        get_manager().cancel(job_id)
+    return status
+
+
+def landscape_controls(picked: list[tuple[str, Design]]) -> None:
+    """Designs, training budget, resolution and batch budget; Start."""
+    designs = _pair_picker("probe_ls", picked)
+    c = st.columns(6)
+    steps = c[0].number_input("Training steps", 1, 10_000, 200, key="probe_ls_steps")
+    line = c[1].number_input("Line points", 0, 201, 21, key="probe_ls_line")
+    plane = c[2].number_input("Plane points a side", 0, 51, 9, key="probe_ls_plane")
+    span = c[3].number_input("Span", 0.05, 10.0, 1.0, key="probe_ls_span")
+    images = c[4].number_input(
+        "Images per point", 1, 10_000, 256, key="probe_ls_images", help="the batch budget"
+    )
+    ppb = c[5].number_input(
+        "Points per pass (0 = auto)",
+        0,
+        256,
+        0,
+        key="probe_ls_ppb",
+        help="grid points evaluated in one batched forward pass (vmap); auto: 1 on the CPU, "
+        "8 on a GPU",
+    )
+    try:
+        spec = landscape.LandscapeSpec(
+            line=int(line),
+            plane=int(plane),
+            span=float(span),
+            images=int(images),
+            points_per_batch=int(ppb) or None,
+        )
+    except ProbeError as exc:
+        st.error(str(exc))
+        return
+    st.caption(
+        f"{spec.points() + 1} weight vectors x {spec.images} images per design, after "
+        f"{steps} training steps at 16 px."
+    )
+    if st.button(
+        "Train and slice",
+        type="primary",
+        key="probe_ls_start",
+        disabled=not designs or _running(LANDSCAPE_JOB),
+    ):
+        _study_job(
+            LANDSCAPE_JOB,
+            designs,
+            int(steps),
+            landscape.then(spec),
+            "landscape: " + " vs ".join(label for label, _ in designs),
+        )
+        st.rerun()
+
+
+def _running(key: str) -> bool:
+    job_id = st.session_state.get(key)
+    if job_id is None:
+        return False
+    try:
+        return get_manager().status(job_id, since=1 << 62)["state"] in ("queued", "running")
+    except ProbeError:
+        return False
+
+
+@st.fragment(run_every=1.0)
+def landscape_view() -> None:
+    """The landscape job's progress, then the line and the contours on one scale."""
+    status = _study_status(LANDSCAPE_JOB)
+    if status is None:
+        st.info(
+            "Train two designs briefly and slice the loss surface around their weights.",
+            icon=":material/landscape:",
+        )
+        return
+    result = status.get("analysis")
+    if not result:
+        return
+    st.plotly_chart(probe_charts.landscape_line(result), key="probe_ls_line_chart")
+    contours = probe_charts.landscape_contours(result)
+    if contours is not None:
+        st.plotly_chart(contours, key="probe_ls_contours")
+    rows = []
+    for d in result["designs"]:
+        ls = d["landscape"] or {}
+        centre = ls.get("center") or {}
+        rows.append(
+            {
+                "design": d["label"],
+                "loss at the weights": centre.get("loss"),
+                "acc at the weights": centre.get("acc"),
+                "max loss on the line": max(
+                    (v for v in (ls.get("line") or {}).get("loss", []) if v is not None),
+                    default=None,
+                ),
+                "seconds": ls.get("seconds"),
+                "device": ls.get("device"),
+                "points per pass": ls.get("points_per_batch"),
+            }
+        )
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="probe_ls_table")
+    st.caption(
+        "Filter-normalised directions (Li et al. 2018): every filter of the random direction "
+        "has the norm of the trained filter, so nets of different scale compare. Same "
+        "colour scale for every contour. Expect the plain net's surface to rise faster and "
+        "less convexly away from the trained weights."
+    )
+
+
+def lesion_controls(picked: list[tuple[str, Design]]) -> None:
+    """Designs, training budget and held-out images; Start."""
+    designs = _pair_picker("probe_lesion", picked)
+    c = st.columns(3)
+    steps = c[0].number_input("Training steps", 1, 10_000, 300, key="probe_lesion_steps")
+    images = c[1].number_input("Held-out images", 1, 1000, 500, key="probe_lesion_images")
+    if c[2].button(
+        "Train and lesion",
+        type="primary",
+        key="probe_lesion_start",
+        disabled=not designs or _running(LESION_JOB),
+    ):
+        _study_job(
+            LESION_JOB,
+            designs,
+            int(steps),
+            lesion.then(int(images)),
+            "lesion: " + " vs ".join(label for label, _ in designs),
+        )
+        st.rerun()
+
+
+@st.fragment(run_every=1.0)
+def lesion_view() -> None:
+    """The lesion job's progress, then accuracy with each block removed."""
+    status = _study_status(LESION_JOB)
+    if status is None:
+        st.info(
+            "Train designs briefly, then remove one block at a time (Veit et al. 2016).",
+            icon=":material/content_cut:",
+        )
+        return
+    result = status.get("analysis")
+    if not result:
+        return
+    st.plotly_chart(probe_charts.lesion_chart(result), key="probe_lesion_chart")
+    notes = []
+    rows = []
+    for d in result["designs"]:
+        les = d["lesion"]
+        if les is None:
+            notes.append(f"{d['label']}: no trained model ({d['train_status']}).")
+            continue
+        mean = les["mean_acc"]
+        notes.append(
+            f"**{d['label']}**: intact {les['baseline']['acc']:.3f}, mean with one block "
+            f"removed {'-' if mean is None else format(mean, '.3f')}"
+            + (
+                f"; {les['skipped']} shape-changing blocks cannot be removed"
+                if les["skipped"]
+                else ""
+            )
+        )
+        for b in les["blocks"]:
+            rows.append(
+                {
+                    "design": d["label"],
+                    "block": b["name"],
+                    "held-out acc": b["acc"],
+                    "drop": b["acc_drop"],
+                    "how": b["how"],
+                }
+            )
+    st.markdown("  \n".join(notes))
+    with st.expander("Every block"):
+        st.dataframe(pd.DataFrame(rows), hide_index=True, key="probe_lesion_table")
