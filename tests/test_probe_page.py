@@ -1,0 +1,125 @@
+"""AppTest: the Probe page's wiring (designs, experiments, start, live status, run history,
+gradient flow, lesion and landscape jobs)."""
+
+from __future__ import annotations
+
+import pytest
+from apptest_helpers import assert_no_exception, run_page
+
+from resnet_explorer.probes import experiments
+from resnet_explorer.probes.jobs import get_manager
+from resnet_explorer.store import Store
+
+PAGE = "pages/5_Probe.py"
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    path = tmp_path / "library.sqlite3"
+    monkeypatch.setenv("RESNET_EXPLORER_DB", str(path))
+    return path
+
+
+def _button(at, key):
+    return next(b for b in at.button if b.key == key)
+
+
+def _frame(at, column: str):
+    """The first dataframe with ``column`` (AppTest does not expose dataframe keys)."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def _markdown(at) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_page_renders_with_defaults_and_experiments(db):
+    at = run_page(PAGE)
+    assert_no_exception(at)
+    assert at.title[0].value == "Train and understand"
+    assert at.multiselect(key="probe_designs").value == ["plain20", "resnet20"]
+    assert not _button(at, "probe_start").disabled
+    for name in experiments.names():
+        at.selectbox(key="probe_experiment").set_value(name).run()
+        assert experiments.get(name).look_for in _markdown(at)
+    # gradient flow at init: plain, residual and pre-activation, first block norms quoted
+    caption = " ".join(c.value for c in at.caption)
+    assert "plain56" in caption and "resnet56" in caption and "preact56" in caption
+    assert any("Start a probe on the Train tab" in i.value for i in at.info)
+
+
+def test_start_a_probe_see_it_finish_and_saved(db):
+    at = run_page(PAGE)
+    at.selectbox(key="probe_dataset").set_value("synthetic")
+    at.number_input(key="probe_steps").set_value(4)
+    at.number_input(key="probe_batch").set_value(16)
+    at.number_input(key="probe_eval_every").set_value(2)
+    at.multiselect(key="probe_designs").set_value(["resnet20"])
+    at.number_input(key="probe_threads").set_value(1)
+    at = _button(at.run(), "probe_start").click().run()
+    assert_no_exception(at)
+    job_id = at.session_state["probe_job"]
+    status = get_manager().wait(job_id, timeout=120)
+    assert status["state"] == "done"
+    at.run()
+    assert_no_exception(at)
+    assert any("Done in" in s.value for s in at.success)
+    assert _frame(at, "held-out acc")["steps"].tolist() == [4]
+    (run,) = Store(db).runs()
+    assert run.status == "completed" and run.steps == 4 and run.config["label"] == "resnet20"
+    assert any(run.run_id in c.value for c in at.caption)
+    # the per-block gradient norms recorded at steps 2 and 4 feed the heatmap
+    assert not any("Start a probe on the Train tab" in i.value for i in at.info)
+
+
+def test_a_second_session_waits_in_line(db):
+    manager = get_manager()
+    from resnet_explorer import presets
+    from resnet_explorer.probes import ProbeConfig
+
+    blocker = manager.submit(
+        [presets.get("resnet20")],
+        ProbeConfig(steps=10_000, dataset="synthetic", batch_size=8, image_size=8, threads=1),
+    )
+    try:
+        at = run_page(PAGE)
+        at.selectbox(key="probe_dataset").set_value("synthetic")
+        at.number_input(key="probe_steps").set_value(2)
+        at = _button(at.run(), "probe_start").click().run()
+        assert any("Queued: number 1 in line" in i.value for i in at.info)
+        job = at.session_state["probe_job"]
+        at = _button(at, "probe_stop").click().run()
+        assert manager.status(job)["state"] == "cancelled"
+    finally:
+        manager.cancel(blocker)
+        manager.wait(blocker, timeout=60)
+
+
+def test_lesion_study_from_the_page(db):
+    at = run_page(PAGE)
+    at.number_input(key="probe_lesion_steps").set_value(3)
+    at.number_input(key="probe_lesion_images").set_value(40)
+    at = _button(at.run(), "probe_lesion_start").click().run()
+    job = at.session_state["probe_lesion_job"]
+    assert get_manager().wait(job, timeout=120)["state"] == "done"
+    at.run()
+    assert_no_exception(at)
+    text = _markdown(at)
+    assert "**plain20**: intact" in text and "2 shape-changing blocks cannot be removed" in text
+    assert "**resnet20**: intact" in text
+
+
+def test_landscape_from_the_page(db):
+    at = run_page(PAGE)
+    at.number_input(key="probe_ls_steps").set_value(3)
+    at.number_input(key="probe_ls_line").set_value(3)
+    at.number_input(key="probe_ls_plane").set_value(2)
+    at.number_input(key="probe_ls_images").set_value(16)
+    at = _button(at.run(), "probe_ls_start").click().run()
+    job = at.session_state["probe_landscape_job"]
+    assert get_manager().wait(job, timeout=120)["state"] == "done"
+    at.run()
+    assert_no_exception(at)
+    table = _frame(at, "points per pass")
+    assert table["design"].tolist() == ["plain20", "resnet20"]
+    assert table["points per pass"].tolist() == [1, 1]
