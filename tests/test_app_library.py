@@ -145,3 +145,14 @@ def test_a_file_that_is_not_a_library_gets_a_message(db):
         for e in at.error
     )
     assert db.read_bytes() == b"SQLite? no: someone else's file"
+
+
+def test_probe_runs_are_named_by_their_probe_label(db):
+    store = Store(db)
+    trained = presets.get("plain20").replace(image_size=16)  # as a probe trains it
+    run_id = store.start_run(trained, {"label": "plain20", "job": "j1"})
+    store.append_steps(run_id, [{"step": 0, "loss": 2.3}])
+    at = run_page(PAGE)
+    assert_no_exception(at)
+    runs = at.dataframe[1].value
+    assert dict(zip(runs["run"], runs["design"], strict=True)) == {run_id: "plain20"}

@@ -286,6 +286,9 @@ def _design_names(store: Store) -> dict[str, str]:
 
 def _run_label(run, names: dict[str, str]) -> str:
     name = names.get(run.design_hash)
+    label = (run.config or {}).get("label") if isinstance(run.config, dict) else None
+    if name is None and label:
+        return str(label)  # the probe's own label (its design as trained, e.g. at 16 px)
     if name is None:
         try:
             match = presets.find(run.design)
