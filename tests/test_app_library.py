@@ -154,5 +154,5 @@ def test_probe_runs_are_named_by_their_probe_label(db):
     store.append_steps(run_id, [{"step": 0, "loss": 2.3}])
     at = run_page(PAGE)
     assert_no_exception(at)
-    runs = at.dataframe[1].value
+    runs = next(d.value for d in at.main.dataframe if "run" in d.value.columns)
     assert dict(zip(runs["run"], runs["design"], strict=True)) == {run_id: "plain20"}
