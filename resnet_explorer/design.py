@@ -67,6 +67,15 @@ ACTIVATION_ORDER_DESCRIPTIONS: dict[str, str] = {
 }
 PREACT_ORDERS: frozenset[str] = frozenset({"relu_only_preact", "full_preact"})
 
+#: Group norm uses gcd(32, channels) groups (Wu & He 2018's 32, where the channels allow).
+GROUP_NORM_GROUPS = 32
+
+
+def norm_groups(channels: int) -> int:
+    """Number of groups of a group norm over ``channels`` channels."""
+    return math.gcd(GROUP_NORM_GROUPS, channels)
+
+
 FORMAT_VERSION = 1
 _URL_PREFIX = "v1."
 MAX_JSON_BYTES = 64 * 1024
@@ -161,10 +170,12 @@ class Design(BaseModel):
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Design:
-        block_types = {self.block_type(i) for i in range(len(self.stages))}
-        if "basic" in block_types and (self.groups != 1 or self.width_per_group != 64):
+        # One pass with local names: the design-space sampler validates thousands of designs.
+        kinds = [stage.block or self.block for stage in self.stages]
+        groups, per_group_share = self.groups, self.width_per_group / 64.0
+        if "basic" in kinds and (groups != 1 or self.width_per_group != 64):
             raise ValueError(
-                f"groups={self.groups}, width_per_group={self.width_per_group}: grouped "
+                f"groups={groups}, width_per_group={self.width_per_group}: grouped "
                 "convolutions (ResNeXt) apply to bottleneck blocks only; use groups=1 and "
                 "width_per_group=64 with basic blocks"
             )
@@ -182,26 +193,32 @@ class Design(BaseModel):
             raise ValueError(f"stem_width={self.stem_width}: the tiered deep stem needs >= 8")
         if self.stem == "deep" and self.stem_width < 2:
             raise ValueError(f"stem_width={self.stem_width}: the deep stem needs >= 2")
-        channels = self.stem_width
-        for i, stage in enumerate(self.stages):
-            per_group = self._per_group_width(i)
+        channels, factor = self.stem_width, self.stem_stride()
+        for i, (stage, kind) in enumerate(zip(self.stages, kinds, strict=True)):
+            widened = stage.width * self.width_factor
+            per_group = widened if kind == "basic" else widened * per_group_share
             if per_group < 1 or per_group != int(per_group):
                 knobs = f"width_factor={self.width_factor:g}"
-                if self.block_type(i) == "bottleneck":
-                    knobs += f", groups={self.groups}, width_per_group={self.width_per_group}"
+                if kind == "bottleneck":
+                    knobs += f", groups={groups}, width_per_group={self.width_per_group}"
                 raise ValueError(
                     f"stages[{i}].width={stage.width} is not divisible into groups: with {knobs} "
                     f"each group would get {per_group:g} channels; it must be a whole number "
                     ">= 1 (change the width, width_per_group or width_factor)"
                 )
-            out = self.out_channels(i)
+            out = int(per_group) if kind == "basic" else stage.width * self.expansion
             if self.shortcut == "A" and out < channels:
                 raise ValueError(
                     f"shortcut='A': stage {i} narrows {channels} -> {out} channels, which "
                     "zero-padding cannot do; use B, C or D, or widen the stage"
                 )
+            factor *= stage.stride
+            if self.norm == "group":
+                mid = int(per_group) if kind == "basic" else int(per_group) * groups
+                # a stage's own norms see its inner and output widths at its output size; its
+                # input width was checked with the stage before (or is the stem's)
+                self._check_group_norm(i, (mid, out), -(-self.image_size // factor))
             channels = out
-        factor = self.downsampling()
         if self.image_size < factor:
             raise ValueError(
                 f"image_size={self.image_size} is too small: the design downsamples by {factor} "
@@ -209,6 +226,18 @@ class Design(BaseModel):
                 f"image_size >= {factor}"
             )
         return self
+
+    def _check_group_norm(self, stage: int, widths: tuple[int, ...], size: int) -> None:
+        """A group norm over a single value per group (1x1 maps, one channel per group)
+        outputs zeros and cannot be trained; refuse such a design."""
+        for width in widths:
+            if width // norm_groups(width) * size * size < 2:
+                raise ValueError(
+                    f"norm='group': stage {stage} normalizes {width} channels in groups of "
+                    f"{width // norm_groups(width)} on {size}x{size} maps, a single value per "
+                    "group, which cannot be trained; use batch norm, wider stages or a larger "
+                    "image_size"
+                )
 
     # --- derived facts ---------------------------------------------------------------------
 

@@ -81,14 +81,22 @@ INVALID = [
     ({"colour": "red"}, "colour", "unknown field"),
     ({"groups": 32, "width_per_group": 4}, "groups=32", "bottleneck blocks only"),
     (
-        {"block": "bottleneck", "groups": 32, "width_per_group": 1,
-         "stages": [{"blocks": 1, "width": 8}]},
+        {
+            "block": "bottleneck",
+            "groups": 32,
+            "width_per_group": 1,
+            "stages": [{"blocks": 1, "width": 8}],
+        },
         "stages[0].width=8",
         "each group would get 0.125 channels",
     ),
     (
-        {"block": "bottleneck", "groups": 3, "width_per_group": 6,
-         "stages": [{"blocks": 1, "width": 100}]},
+        {
+            "block": "bottleneck",
+            "groups": 3,
+            "width_per_group": 6,
+            "stages": [{"blocks": 1, "width": 100}],
+        },
         "stages[0].width=100",
         "not divisible",
     ),
@@ -122,7 +130,7 @@ def test_oversized_json_is_refused_without_parsing():
 
 @pytest.mark.parametrize(
     "token",
-    ["", "v2.abc", "v1.", "v1.!!!!", "v1.eNqrrgUAAXUA", "v1.AAAA", 'v1.' + "A" * 400_000],
+    ["", "v2.abc", "v1.", "v1.!!!!", "v1.eNqrrgUAAXUA", "v1.AAAA", "v1." + "A" * 400_000],
 )
 def test_broken_url_tokens_are_design_errors(token):
     with pytest.raises(DesignError):
@@ -145,3 +153,24 @@ def test_generated_invalid_values_raise_design_error_with_the_field(field, value
     with pytest.raises(DesignError) as info:
         Design(**{field: value})
     assert field in str(info.value)
+
+
+def test_group_norm_over_single_values_is_refused():
+    fields = {
+        "image_size": 16,
+        "stem_width": 8,
+        "block": "bottleneck",
+        "expansion": 1,
+        "groups": 2,
+        "width_per_group": 16,
+        "norm": "group",
+        "stages": [
+            {"blocks": 1, "width": 4},
+            {"blocks": 1, "width": 4, "stride": 2},
+            {"blocks": 1, "width": 4, "stride": 2},
+        ],
+    }
+    with pytest.raises(DesignError, match="norm='group': stage 2 normalizes 2 channels"):
+        Design(**fields)
+    assert Design(**{**fields, "norm": "batch"}).norm == "batch"
+    assert Design(**{**fields, "image_size": 32}).image_size == 32  # 2x2 maps: fine

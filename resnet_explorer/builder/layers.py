@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from resnet_explorer.design import norm_groups
+
 
 def make_norm(kind: str, channels: int) -> nn.Module:
-    """Batch norm, group norm (gcd(32, channels) groups) or nothing."""
+    """Batch norm, group norm (`norm_groups` groups) or nothing."""
     if kind == "batch":
         return nn.BatchNorm2d(channels)
     if kind == "group":
-        return nn.GroupNorm(math.gcd(32, channels), channels)
+        return nn.GroupNorm(norm_groups(channels), channels)
     return nn.Identity()
 
 
