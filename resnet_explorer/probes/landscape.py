@@ -28,7 +28,7 @@ from torch import nn
 
 from resnet_explorer.probes.errors import ProbeError
 from resnet_explorer.probes.runner import Probe
-from resnet_explorer.probes.trained import Cancel, Report, as_cancel, eval_tensors, run_header
+from resnet_explorer.probes.trained import Cancel, Report, as_cancel, for_each_trained
 
 
 @dataclass(frozen=True)
@@ -297,22 +297,14 @@ def study(
     same held-out images and direction seed. Designs without a model (failed, diverged) are
     listed with ``"landscape": None``."""
     spec = spec or LandscapeSpec()
-    check = as_cancel(cancel)
-    runs = probe.result.runs
-    out = []
-    for i, run in enumerate(runs):
-        header = run_header(probe, i)
-        if run.model is None or check():
-            out.append({**header, "landscape": None})
-            continue
-
-        def part(fraction: float, text: str, i: int = i, label: str = run.label) -> None:
-            if report is not None:
-                report((i + fraction) / len(runs), f"{label}: {text}")
-
-        x, y = eval_tensors(probe.data, run.design, spec.images, probe.device)
-        result = landscape(run.model, x, y, spec, cancel=check, report=part)
-        out.append({**header, "landscape": result})
+    out = for_each_trained(
+        probe,
+        "landscape",
+        spec.images,
+        lambda run, x, y, check, part: landscape(run.model, x, y, spec, cancel=check, report=part),
+        cancel=cancel,
+        report=report,
+    )
     return {"spec": spec.to_dict(), "dataset": probe.result.dataset, "designs": out}
 
 

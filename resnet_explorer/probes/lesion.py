@@ -30,9 +30,8 @@ from resnet_explorer.probes.trained import (
     Cancel,
     Report,
     as_cancel,
-    eval_tensors,
     evaluate,
-    run_header,
+    for_each_trained,
 )
 
 
@@ -149,23 +148,16 @@ def study(
     """A lesion study per trained design of a finished `Probe` (made with ``keep_models``), on
     the same ``images`` held-out images. Designs without a model are listed with
     ``"lesion": None``."""
-    check = as_cancel(cancel)
-    runs = probe.result.runs
-    out = []
-    for i, run in enumerate(runs):
-        header = run_header(probe, i)
-        if run.model is None or check():
-            out.append({**header, "lesion": None})
-            continue
-
-        def part(fraction: float, text: str, i: int = i, label: str = run.label) -> None:
-            if report is not None:
-                report((i + fraction) / len(runs), f"{label}: {text}")
-
-        x, y = eval_tensors(probe.data, run.design, images, probe.device)
-        out.append(
-            {**header, "lesion": lesion(run.model, run.design, x, y, cancel=check, report=part)}
-        )
+    out = for_each_trained(
+        probe,
+        "lesion",
+        images,
+        lambda run, x, y, check, part: lesion(
+            run.model, run.design, x, y, cancel=check, report=part
+        ),
+        cancel=cancel,
+        report=report,
+    )
     return {"images": images, "dataset": probe.result.dataset, "designs": out}
 
 

@@ -117,3 +117,37 @@ def run_header(probe: Probe, index: int) -> dict[str, Any]:
         "train_loss": summary["final_train_loss"],
         "held_out_acc": summary["held_out_acc"],
     }
+
+
+#: ``analyse(run, images, labels, cancel, report) -> result`` for one trained design.
+Analysis = Callable[[Any, torch.Tensor, torch.Tensor, Cancel, Report], Any]
+
+
+def for_each_trained(
+    probe: Probe,
+    key: str,
+    images: int,
+    analyse: Analysis,
+    *,
+    cancel: threading.Event | Cancel | None = None,
+    report: Report | None = None,
+) -> list[dict[str, Any]]:
+    """Run ``analyse`` on every trained model of a finished `Probe` (made with ``keep_models``),
+    each on the same ``images`` held-out images; returns one `run_header` per design with the
+    result under ``key`` (None for a design without a model: failed, diverged, or cancelled)."""
+    check = as_cancel(cancel)
+    runs = probe.result.runs
+    out = []
+    for i, run in enumerate(runs):
+        header = run_header(probe, i)
+        if run.model is None or check():
+            out.append({**header, key: None})
+            continue
+
+        def part(fraction: float, text: str, i: int = i, label: str = run.label) -> None:
+            if report is not None:
+                report((i + fraction) / len(runs), f"{label}: {text}")
+
+        x, y = eval_tensors(probe.data, run.design, images, probe.device)
+        out.append({**header, key: analyse(run, x, y, check, part)})
+    return out
