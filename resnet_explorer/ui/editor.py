@@ -157,7 +157,7 @@ STAGE_COLUMNS = ["blocks", "width", "stride", "block"]
 
 def _stages_frame(design: Design) -> pd.DataFrame:
     rows = [
-        {"blocks": s.blocks, "width": s.width, "stride": s.stride, "block": s.block or ""}
+        {"blocks": s.blocks, "width": s.width, "stride": s.stride, "block": s.block}
         for s in design.stages
     ]
     return pd.DataFrame(rows, columns=STAGE_COLUMNS)
@@ -252,14 +252,17 @@ def sidebar(page: str) -> Design:
             width="stretch",
             column_config={
                 "blocks": st.column_config.NumberColumn(
-                    "blocks", min_value=1, max_value=1000, step=1, width=55
+                    "blocks", min_value=1, max_value=1000, step=1, width=60
                 ),
                 "width": st.column_config.NumberColumn(
-                    "width", min_value=1, max_value=8192, step=1, width=55
+                    "width", min_value=1, max_value=8192, step=1, width=60
                 ),
-                "stride": st.column_config.SelectboxColumn("stride", options=[1, 2], width=50),
+                "stride": st.column_config.SelectboxColumn("stride", options=[1, 2], width=55),
                 "block": st.column_config.SelectboxColumn(
-                    "block", options=["", "basic", "bottleneck"], width=85
+                    "block",
+                    options=["basic", "bottleneck"],
+                    width=90,
+                    help="empty: the design's block type",
                 ),
             },
         )

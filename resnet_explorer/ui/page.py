@@ -31,8 +31,13 @@ def pages() -> list[tuple[str, str]]:
     return found
 
 
+# The stage table needs more room than Streamlit's default sidebar; users can still resize it.
+_SIDEBAR_CSS = '<style>section[data-testid="stSidebar"] { min-width: 340px; }</style>'
+
+
 def navigation() -> None:
     """Links to every page, with names a person would use (the home page is "Design")."""
+    st.html(_SIDEBAR_CSS)
     with st.sidebar:
         for script, label in pages():
             st.page_link(script, label=label, icon=ICONS.get(label, ":material/article:"))

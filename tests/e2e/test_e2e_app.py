@@ -76,13 +76,11 @@ def test_stage_table_add_row_changes_the_design(page, app_server):
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     for key in ["ArrowUp"] * 6 + ["ArrowLeft"] * 6:  # to the first stage's "blocks" cell
         page.keyboard.press(key)
-    page.keyboard.press("Enter")  # open the cell editor
-    page.wait_for_timeout(300)  # the overlay editor takes focus asynchronously
-    page.keyboard.press("Control+A")
-    page.wait_for_timeout(200)
-    page.keyboard.type("5")
-    page.wait_for_timeout(200)
-    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")  # open the cell editor (an input in the grid's portal)
+    editor = page.locator("#portal input, #portal textarea").first
+    editor.wait_for()
+    editor.fill("5")
+    editor.press("Enter")
     page.mouse.click(box["x"] + 700, box["y"] - 200)  # click outside: the grid commits the edit
     wait_for_app(page)
     page.get_by_text("ResNet-20 (CIFAR) (modified)").wait_for()
