@@ -36,3 +36,15 @@ def test_the_design_survives_moving_between_pages():
         assert_no_exception(at)
         assert at.sidebar.selectbox(key="ed_shortcut").value == "C", path
         assert at.sidebar.selectbox(key="ed__start_from").value == "resnext50_32x4d", path
+
+
+@pytest.mark.parametrize("path", ALL_PAGES)
+def test_a_design_over_the_size_cap_gets_messages_not_tracebacks(path):
+    from resnet_explorer import Design
+
+    huge = Design(stages=[{"blocks": 400, "width": 2048}] * 3, block="bottleneck")
+    at = run_page(path, query={"d": huge.to_url()})
+    assert_no_exception(at)
+    assert any("the cap is 1,000,000,000" in w.value for w in at.sidebar.warning)
+    for error in at.error:
+        assert "the cap is" in error.value

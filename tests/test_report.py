@@ -261,3 +261,12 @@ def test_cli_refuses_a_foreign_library(tmp_path, capsys):
     assert code == 2
     assert "not a ResNet Explorer library" in capsys.readouterr().err
     assert foreign.read_bytes() == b"not a database at all"
+
+
+def test_a_design_over_the_size_cap_is_reported_without_diagrams_or_memory():
+    huge = Design(stages=[{"blocks": 400, "width": 2048}] * 3, block="bottleneck")
+    html = build_report(
+        [Candidate("huge", huge, "file"), Candidate("r18", presets.get("resnet18"))]
+    )
+    assert "The diagrams could not be drawn" in html and "the cap is" in html
+    assert "not computed" in html

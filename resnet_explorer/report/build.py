@@ -17,6 +17,7 @@ from resnet_explorer.diagrams import (
     render,
 )
 from resnet_explorer.diagrams.diff import field_changes
+from resnet_explorer.errors import DesignError
 from resnet_explorer.report import evidence, figures
 from resnet_explorer.report import html as h
 from resnet_explorer.report.metrics import (
@@ -207,7 +208,7 @@ def _diagrams(items: list[Candidate], names: list[str]) -> str:
         else:
             graphs = [(n, network_diagram(c.design)) for n, c in zip(names, items, strict=True)]
             caption = "Each stage collapsed; a dashed outline marks a projection shortcut."
-    except DiagramError as exc:
+    except (DiagramError, DesignError) as exc:  # DesignTooLarge: over the size cap
         return f"<p class='notice'>The diagrams could not be drawn: {h.esc(exc)}</p>"
     cells = []
     for label, graph in graphs:

@@ -10,6 +10,7 @@ from typing import Any
 from resnet_explorer import units
 from resnet_explorer.analysis.analytic import Totals, stage_totals, totals
 from resnet_explorer.design import Design
+from resnet_explorer.errors import DesignTooLarge
 
 MAX_CANDIDATES = 4
 MEMORY_BATCH = 32
@@ -132,9 +133,12 @@ def measure(
     if memory_batch:
         from resnet_explorer.analysis.memory import memory
 
-        memory_bytes = memory(
-            design, memory_batch, optimizer="sgd", measure_peak=False
-        ).training_step_estimate_bytes
+        try:
+            memory_bytes = memory(
+                design, memory_batch, optimizer="sgd", measure_peak=False
+            ).training_step_estimate_bytes
+        except DesignTooLarge:
+            memory_bytes = None  # over the size cap: not built, shown as "not computed"
     other = Totals(
         *(getattr(total, f.name) - sum(getattr(s, f.name) for s in stages) for f in fields(Totals))
     )

@@ -198,7 +198,7 @@ def diagrams(candidates: Sequence[Candidate], found: list[DesignMetrics]) -> Non
             with col:
                 st.markdown(f"**{name}**")
                 st.graphviz_chart(network_diagram(c.design))
-    except DiagramError as exc:
+    except (DiagramError, DesignError) as exc:
         st.error(f"The diagrams could not be drawn: {exc}")
 
 

@@ -27,7 +27,8 @@ from resnet_explorer.design import (
     Design,
     Stage,
 )
-from resnet_explorer.errors import DesignError
+from resnet_explorer.errors import DesignError, DesignTooLarge
+from resnet_explorer.limits import check_limits
 from resnet_explorer.ui import state
 
 SCRATCH = "(scratch)"
@@ -227,6 +228,17 @@ def _widget(knob: Knob, has_bottleneck: bool) -> None:
         )
 
 
+def _warn_if_too_large(design: Design) -> None:
+    """A valid design over the size caps: its figures are counted, but it is never built."""
+    try:
+        check_limits(design)
+    except DesignTooLarge as exc:
+        st.warning(
+            f"{exc}. Counts stay exact; diagrams, memory, latency and training are refused.",
+            icon=":material/warning:",
+        )
+
+
 def sidebar(page: str) -> Design:
     """Draw the editor in the sidebar and return the current valid design."""
     design = state.current()
@@ -284,5 +296,6 @@ def sidebar(page: str) -> Design:
             if new != design:
                 state.update(new)
             state.set_error(None)
+            _warn_if_too_large(new)
     state.sync_url()
     return state.current()

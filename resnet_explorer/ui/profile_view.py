@@ -20,6 +20,7 @@ from resnet_explorer.analysis import (
 )
 from resnet_explorer.analysis.latency import MODES
 from resnet_explorer.design import Design
+from resnet_explorer.errors import DesignError
 from resnet_explorer.ui import cached, stored
 
 KINDS = ["conv", "norm", "act", "pool", "linear", "shortcut", "add"]
@@ -79,7 +80,7 @@ def memory_panel(design: Design) -> None:
     optimizer = right.selectbox("Optimizer", ["sgd", "adam", "none"], key="memory_optimizer")
     try:
         report = _memory(design.to_json(), int(batch), optimizer)
-    except AnalysisError as exc:
+    except (AnalysisError, DesignError) as exc:
         st.error(str(exc))
         return
     cols = st.columns(4)
@@ -119,7 +120,11 @@ def _summary(design_json: str, depth: int) -> list[dict]:
 def torchinfo_panel(design: Design) -> None:
     depth = st.slider("Depth", 1, 4, 2, help="how deep torchinfo descends into modules")
     if st.toggle("Show the torchinfo summary", key="show_torchinfo"):
-        rows = pd.DataFrame(_summary(design.to_json(), depth))
+        try:
+            rows = pd.DataFrame(_summary(design.to_json(), depth))
+        except (AnalysisError, DesignError) as exc:
+            st.error(str(exc))
+            return
         rows["output_shape"] = rows["output_shape"].map(lambda s: " x ".join(map(str, s or [])))
         st.dataframe(rows, hide_index=True, width="stretch", height=360)
 
@@ -155,7 +160,7 @@ def latency_panel(design: Design) -> None:
         with st.spinner("Timing with torch.utils.benchmark (one measurement at a time)..."):
             try:
                 results[key] = latency(design, options)
-            except AnalysisError as exc:
+            except (AnalysisError, DesignError) as exc:
                 st.error(str(exc))
                 return
         _keep(design, options, results[key])
