@@ -315,7 +315,7 @@ class Design(BaseModel):
             )
         try:
             data = json.loads(text)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
             raise DesignError(f"design JSON is malformed: {exc}") from None
         return cls.from_dict(data)
 
@@ -360,7 +360,7 @@ class Design(BaseModel):
             if not inflater.eof:  # truncated, or larger than any design
                 raise ValueError("incomplete data")
             data = json.loads(raw)
-        except (ValueError, zlib.error) as exc:
+        except (ValueError, zlib.error, RecursionError) as exc:
             raise DesignError(f"design link is damaged and cannot be read ({exc})") from None
         if not isinstance(data, dict):
             raise DesignError("design link is damaged: it does not hold a design")

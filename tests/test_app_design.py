@@ -97,7 +97,11 @@ def test_design_from_the_url_is_restored():
     assert f"{totals(design).params:,} parameters" in text
 
 
-@pytest.mark.parametrize("token", ["v1.garbage", "nonsense", "v1." + "A" * 50])
+# A well-formed token whose JSON nests 5000 lists deep: '{"stages":' + "[" * 5000.
+NESTED_TOKEN = "v1.eNrtwTERACAIAMAuxLAKk4NHANgsbwq3_7_Rs-t0rAQAAAAAvnvZfvUz"
+
+
+@pytest.mark.parametrize("token", ["v1.garbage", "nonsense", "v1." + "A" * 50, NESTED_TOKEN])
 def test_broken_url_gets_a_message_and_the_default_design(token):
     at = run_page(query={"d": token})
     assert_no_exception(at)

@@ -75,6 +75,15 @@ def test_invalid_design_file_names_file_and_field(capsys, tmp_path):
     assert "bad.json" in err and "stages[0].stride" in err
 
 
+def test_deeply_nested_design_file_exits_2_with_a_message(capsys, tmp_path):
+    path = tmp_path / "nested.json"
+    path.write_text('{"stages": ' + "[" * 5000 + "]" * 5000 + "}")
+    code, out, err = run_cli(capsys, "design", str(path))
+    assert code == 2
+    assert out == ""
+    assert err.startswith("error: ") and "malformed" in err
+
+
 def test_module_entry_point_runs():
     result = subprocess.run(
         [sys.executable, "-m", "resnet_explorer", "design", "resnet20", "--json"],

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import zlib
 
 import pytest
 from hypothesis import given, settings
@@ -121,6 +123,15 @@ def test_malformed_json_is_a_design_error():
     for text in ["{", "[1, 2]", '"resnet"', "null", '{"stages": "many"}', "\xff"]:
         with pytest.raises(DesignError):
             Design.from_json(text)
+
+
+def test_deeply_nested_json_is_a_design_error():
+    nested = '{"stages": ' + "[" * 5000 + "]" * 5000 + "}"
+    with pytest.raises(DesignError, match="malformed"):
+        Design.from_json(nested)
+    token = "v1." + base64.urlsafe_b64encode(zlib.compress(nested.encode(), 9)).decode()
+    with pytest.raises(DesignError, match="damaged"):
+        Design.from_url(token)
 
 
 def test_oversized_json_is_refused_without_parsing():

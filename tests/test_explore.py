@@ -25,6 +25,7 @@ from resnet_explorer.explore import (
     top_k,
 )
 from resnet_explorer.explore.counts import _sum, block_counts, fast_totals
+from resnet_explorer.explore.results import ResultsError
 from resnet_explorer.explore.space import regnet_widths
 from resnet_explorer.plan import BlockPlan
 
@@ -78,6 +79,18 @@ def test_example_space_parses_and_round_trips():
 def test_invalid_spaces_name_the_key(data, needle):
     with pytest.raises(SpaceError, match=needle.replace(".", r"\.")):
         Space.from_dict(data)
+
+
+def test_deeply_nested_space_json_is_a_space_error():
+    with pytest.raises(SpaceError, match="malformed"):
+        Space.from_json('{"knobs": ' + "[" * 5000 + "]" * 5000 + "}")
+
+
+def test_deeply_nested_results_line_is_a_results_error(tmp_path):
+    path = tmp_path / "results.jsonl"
+    path.write_text("[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(ResultsError, match="line 1: not JSON"):
+        load_jsonl(path)
 
 
 def test_sampling_is_seeded_counted_and_within_budget():

@@ -453,6 +453,7 @@ def test_bad_import_writes_nothing(tmp_path):
 
     for bad, message in [
         ("{not json", "malformed"),
+        ("[" * 5000 + "]" * 5000, "malformed"),
         ("[1, 2]", "not an object"),
         (json.dumps({"schema": "resnet-explorer/design/v1"}), "not a library export"),
         (json.dumps({"schema": "resnet-explorer/library/v1", "designs": {}}), "must be a list"),

@@ -103,7 +103,7 @@ def loads(text: str) -> Results:
             continue
         try:
             item = json.loads(line)
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, RecursionError) as exc:
             raise ResultsError(f"line {number}: not JSON ({exc})") from None
         if not isinstance(item, dict) or item.get("schema") != SCHEMA:
             raise ResultsError(f"line {number}: not an exploration result ({SCHEMA})")

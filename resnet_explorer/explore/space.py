@@ -467,7 +467,7 @@ class Space:
             raise SpaceError(f"space JSON is {len(text):,} bytes; at most {MAX_SPACE_BYTES:,}")
         try:
             data = json.loads(text)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
             raise SpaceError(f"space JSON is malformed: {exc}") from None
         return cls.from_dict(data)
 

@@ -130,7 +130,7 @@ def loads(text: str | bytes) -> dict[str, Any]:
         raise StoreError(f"the file is {len(text):,} bytes; at most {MAX_IMPORT_BYTES:,}")
     try:
         doc = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise StoreError(f"not a library export: the JSON is malformed ({exc})") from None
     if not isinstance(doc, dict):
         raise StoreError("not a library export: the JSON is not an object")
