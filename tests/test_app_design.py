@@ -125,3 +125,15 @@ def test_scratch_start_is_valid():
     assert Design.from_url(
         at.query_params["d"][0] if isinstance(at.query_params["d"], list) else at.query_params["d"]
     )
+
+
+def test_bottleneck_knobs_follow_the_block_type_at_once():
+    at = run_page()
+    assert at.sidebar.number_input(key="ed_expansion").disabled  # ResNet-18: basic blocks
+    at = set_knob(at, "block", "bottleneck")
+    assert_no_exception(at)
+    assert not at.sidebar.number_input(key="ed_expansion").disabled
+    assert not at.sidebar.selectbox(key="ed_stride_on").disabled
+    at = set_knob(at, "block", "basic")
+    assert at.sidebar.number_input(key="ed_expansion").disabled
+    assert at.sidebar.selectbox(key="ed_stride_on").disabled

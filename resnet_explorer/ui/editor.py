@@ -278,15 +278,18 @@ def sidebar(page: str) -> Design:
                 ),
             },
         )
-        has_bottleneck = design.block == "bottleneck" or any(
-            s.block == "bottleneck" for s in design.stages
+        # From this run's edits, not the last valid design: switching the block type enables
+        # the bottleneck knobs at once.
+        stage_rows = _stage_rows(edited)
+        has_bottleneck = st.session_state[_PREFIX + "block"] == "bottleneck" or any(
+            row.get("block") == "bottleneck" for row in stage_rows
         )
         for title, knobs in KNOB_GROUPS.items():
             with st.expander(title, expanded=title == "Shortcut and activation"):
                 for knob in knobs:
                     _widget(knob, has_bottleneck)
         candidate = {knob.field: st.session_state[knob.key] for knob in KNOBS}
-        candidate["stages"] = _stage_rows(edited)
+        candidate["stages"] = stage_rows
         try:
             new = Design.from_dict(candidate)
         except DesignError as exc:
