@@ -270,3 +270,21 @@ def test_a_design_over_the_size_cap_is_reported_without_diagrams_or_memory():
     )
     assert "The diagrams could not be drawn" in html and "the cap is" in html
     assert "not computed" in html
+
+
+@pytest.mark.parametrize("force", [[], ["--force"]])
+def test_cli_refuses_a_folder_as_output(tmp_path, capsys, force):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    code = main(["report", "resnet20", "--no-library", "-o", str(folder), *force])
+    assert code == 2
+    assert "is a folder" in capsys.readouterr().err
+    assert folder.is_dir() and not any(tmp_path.glob(".out.*"))
+
+
+def test_cli_unwritable_output_exits_2_without_a_traceback(tmp_path, capsys):
+    not_a_folder = tmp_path / "file.txt"
+    not_a_folder.write_text("")
+    code = main(["report", "resnet20", "--no-library", "-o", str(not_a_folder / "r.html")])
+    assert code == 2
+    assert capsys.readouterr().err.startswith("error: cannot write")

@@ -88,11 +88,17 @@ def _write(path: Path, text: str, force: bool) -> None:
         raise CliError(f"{path} exists; pass --force to overwrite it")
     if path.parent and not path.parent.exists():
         raise CliError(f"folder {path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise CliError(f"cannot write {str(path)!r}: {exc}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise CliError(f"cannot write {str(path)!r}: {exc}") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -113,6 +119,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.output and sys.stdout.isatty():
         raise CliError("the report is a large HTML file: write it with -o review.html")
     output = Path(args.output) if args.output else None
+    if output is not None and output.is_dir():
+        raise CliError(f"{output} is a folder; give a file name, e.g. {output / 'review.html'}")
     if output is not None and output.exists() and not args.force:
         raise CliError(f"{output} exists; pass --force to overwrite it")
     store = _store(args)
