@@ -26,6 +26,7 @@ from resnet_explorer.ui import probe_charts, stored
 
 JOB = "probe_job"
 EVENTS = "probe_job_events"
+DRAWN_BUSY = "probe_job_drawn_busy"  # the page's Start buttons were last drawn disabled
 CURRENT = "current design (editor)"
 LIB = "library: "
 MAX_DESIGNS = 4
@@ -153,12 +154,21 @@ def settings() -> ProbeConfig | None:
 
 def _busy() -> bool:
     job_id = st.session_state.get(JOB)
-    if job_id is None:
-        return False
-    try:
-        return get_manager().status(job_id, since=1 << 62)["state"] in ("queued", "running")
-    except ProbeError:
-        return False
+    busy = False
+    if job_id is not None:
+        try:
+            busy = get_manager().status(job_id, since=1 << 62)["state"] in ("queued", "running")
+        except ProbeError:
+            busy = False
+    st.session_state[DRAWN_BUSY] = busy
+    return busy
+
+
+def rerun_page_when_done(state: str, drawn_busy_key: str) -> None:
+    """In a polling fragment: once the job has ended, redraw the whole page if its Start
+    buttons were drawn disabled (a fragment redraws only itself)."""
+    if state not in ("queued", "running") and st.session_state.pop(drawn_busy_key, False):
+        st.rerun()
 
 
 def submit(designs: list[tuple[str, Any]], config: ProbeConfig, name: str) -> None:
@@ -289,6 +299,7 @@ def live() -> None:
     except ProbeError:
         st.info("The last run is no longer in memory; find it in the run history.")
         return
+    rerun_page_when_done(status["state"], DRAWN_BUSY)
     _state_line(status)
     _progress_rows(status)
     if status["state"] in ("queued", "running") and st.button(

@@ -112,6 +112,7 @@ def _study_status(key: str) -> dict[str, Any] | None:
         st.info("The last study is no longer in memory; run it again.")
         return None
     state = status["state"]
+    probe.rerun_page_when_done(state, f"{key}_drawn_busy")
     if state == "queued":
         st.info(f"Queued: number {status['position']} in line for {status['device']}.")
     elif state == "running":
@@ -184,12 +185,15 @@ def landscape_controls(picked: list[tuple[str, Design]]) -> None:
 
 def _running(key: str) -> bool:
     job_id = st.session_state.get(key)
-    if job_id is None:
-        return False
-    try:
-        return get_manager().status(job_id, since=1 << 62)["state"] in ("queued", "running")
-    except ProbeError:
-        return False
+    running = False
+    if job_id is not None:
+        try:
+            state = get_manager().status(job_id, since=1 << 62)["state"]
+            running = state in ("queued", "running")
+        except ProbeError:
+            running = False
+    st.session_state[f"{key}_drawn_busy"] = running  # see probe.rerun_page_when_done
+    return running
 
 
 @st.fragment(run_every=1.0)

@@ -81,3 +81,19 @@ def test_start_watch_stop_and_find_a_probe(page, app_server):
         row.wait_for(state="attached", timeout=30_000)  # the grid's accessible table
         statuses.append(row.inner_text())
     assert any("cancelled" in text for text in statuses), statuses
+
+
+def test_start_is_enabled_again_when_a_probe_finishes(page, app_server):
+    page.goto(f"{app_server}/Probe")
+    wait_for_app(page)
+    _number(page, "Steps per design", 3)
+    start = page.get_by_role("button", name="Start training")
+    start.click()
+    page.get_by_text("Done in", exact=False).first.wait_for(timeout=90_000)
+    # Only the polling fragment redraws itself; the page must redraw too, without a click.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('button')].some("
+        "b => b.innerText.includes('Start training') && !b.disabled)",
+        timeout=15_000,
+    )
+    assert page.get_by_role("button", name="Run this experiment").is_enabled()
