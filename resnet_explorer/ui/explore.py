@@ -29,6 +29,7 @@ from resnet_explorer.explore import (
 from resnet_explorer.explore.backends import LocalBackend, RayBackend
 
 JOB = "explore_job"
+DRAWN_BUSY = "explore_job_drawn_busy"  # Start was last drawn disabled
 COMPARE = "compare_designs"
 SPACE_TEXT = "explore_space_text"
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "space_cifar.json"
@@ -89,6 +90,7 @@ def run_controls(space: Space | None) -> None:
     )
     job: ExploreJob | None = st.session_state.get(JOB)
     busy = job is not None and not job.finished
+    st.session_state[DRAWN_BUSY] = busy
     if cols[2].button("Start", type="primary", disabled=space is None or busy, key="explore_start"):
         try:
             options = EvalOptions(
@@ -121,6 +123,8 @@ def progress() -> None:
         st.info("Define a space and press Start.", icon=":material/explore:")
         return
     snap = job.snapshot()
+    if job.finished and st.session_state.pop(DRAWN_BUSY, False):
+        st.rerun()  # the whole page, so that Start is enabled again (a fragment redraws itself)
     s = snap["sampling"]
     if s:
         st.caption(

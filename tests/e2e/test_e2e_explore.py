@@ -30,3 +30,22 @@ def test_explore_samples_a_space_and_sends_designs_to_compare(page, app_server):
     page.locator('[data-testid="stTable"]').first.wait_for()
     assert "explore #" in page.locator('[data-testid="stTable"]').first.inner_text()
     screenshot(page, "compare-from-explore")
+
+
+def test_start_is_enabled_again_when_an_exploration_ends(page, app_server):
+    page.goto(app_server + "/Explore")
+    wait_for_app(page)
+    for label, value in [("Samples", "3"), ("Probe steps (0 = none)", "1")]:
+        box = page.get_by_label(label, exact=True)
+        box.fill(value)
+        box.press("Enter")
+        wait_for_app(page)
+    page.get_by_role("button", name="Start").click()
+    page.get_by_text("Evaluating").first.wait_for(timeout=60_000)  # drawn while busy
+    page.get_by_text("Done in").wait_for(timeout=120_000)
+    # Only the polling fragment redraws itself; the page must redraw too, without a click.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('button')].some("
+        "b => b.innerText.trim() === 'Start' && !b.disabled)",
+        timeout=15_000,
+    )
