@@ -123,13 +123,13 @@ class Design(BaseModel):
     stride_on: StridePlacement = "3x3"
     groups: int = Field(default=1, ge=1, le=1024)
     width_per_group: int = Field(default=64, ge=1, le=4096)
-    width_factor: float = Field(default=1.0, gt=0, le=32)
+    width_factor: float = Field(default=1.0, gt=0, le=32, allow_inf_nan=False)
     shortcut: ShortcutOption = "B"
     activation_order: ActivationOrder = "original"
     activation: ActivationFunction = "relu"
     norm: Normalization = "batch"
     zero_init_residual: bool = False
-    stochastic_depth: float = Field(default=0.0, ge=0, lt=1)
+    stochastic_depth: float = Field(default=0.0, ge=0, lt=1, allow_inf_nan=False)
     init: InitScheme = "kaiming_fan_out"
     # head
     final_norm: bool = Field(
@@ -137,7 +137,7 @@ class Design(BaseModel):
         description="norm + activation after the last stage (the pre-activation head); "
         "defaults to True for full_preact",
     )
-    dropout: float = Field(default=0.0, ge=0, lt=1)
+    dropout: float = Field(default=0.0, ge=0, lt=1, allow_inf_nan=False)
 
     # --- construction -------------------------------------------------------------------
 
@@ -410,6 +410,8 @@ def _format_validation_error(exc: ValidationError) -> str:
             lines.append(f"{where}: unknown field (value {_short(err['input'])})")
         elif kind == "missing":
             lines.append(f"{where}: required field is missing")
+        elif kind == "too_short" and where == "stages":
+            lines.append("stages: a design needs at least 1 stage (the stage list is empty)")
         elif kind == "value_error":
             message = str(err.get("ctx", {}).get("error", err["msg"]))
             lines.append(message if where == "design" else f"{where}: {message}")

@@ -58,6 +58,7 @@ def test_design_json_is_canonical_and_loads_back(capsys, tmp_path):
     [
         (["design", "resnet9000"], "neither a preset nor a design file"),
         (["design", "missing.json"], "does not exist"),
+        (["design", "tests"], "is a folder, not a design file"),
     ],
 )
 def test_bad_references_exit_2_with_a_message(capsys, args, message):

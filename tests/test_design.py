@@ -106,6 +106,8 @@ INVALID = [
     ({"shortcut": "A", "stem_width": 128}, "shortcut='A'", "zero-padding cannot"),
     ({"dropout": 1.0}, "dropout", "less than 1"),
     ({"width_factor": 0}, "width_factor", "greater than 0"),
+    ({"width_factor": float("nan")}, "width_factor", "finite number"),
+    ({"dropout": float("inf")}, "dropout", "finite number"),
 ]
 
 

@@ -26,6 +26,8 @@ def load_design(ref: str) -> tuple[str, Design]:
         return "link", Design.from_url(ref)
     path = Path(ref)
     if path.suffix.lower() == ".json" or path.exists():
+        if path.is_dir():
+            raise CliError(f"{ref!r} is a folder, not a design file")
         if not path.is_file():
             raise CliError(f"design file {ref!r} does not exist")
         try:
