@@ -115,16 +115,34 @@ def run_controls(space: Space | None) -> None:
         st.rerun()
 
 
-@st.fragment(run_every=1.0)
 def progress() -> None:
-    """Polls the job: state, progress bar, Cancel; the views once there are results."""
+    """The job's state: polled while it runs, then the results drawn once with the page."""
     job: ExploreJob | None = st.session_state.get(JOB)
     if job is None:
         st.info("Define a space and press Start.", icon=":material/explore:")
         return
+    if not job.finished:
+        _live(job)
+        return
+    if st.session_state.pop(DRAWN_BUSY, False):
+        st.rerun()  # it ended during this run, after Start was drawn disabled
     snap = job.snapshot()
-    if job.finished and st.session_state.pop(DRAWN_BUSY, False):
-        st.rerun()  # the whole page, so that Start is enabled again (a fragment redraws itself)
+    _status(job, snap)
+    results: Results = snap["results"]
+    if results.records:
+        views(results, key=f"v{id(job)}")
+
+
+@st.fragment(run_every=1.0)
+def _live(job: ExploreJob) -> None:
+    """Progress of a running job, polled every second; reruns the page when it ends, so the
+    results (and an enabled Start) are drawn outside this polling fragment."""
+    if job.finished:
+        st.rerun()
+    _status(job, job.snapshot())
+
+
+def _status(job: ExploreJob, snap: dict) -> None:
     s = snap["sampling"]
     if s:
         st.caption(
@@ -144,9 +162,6 @@ def progress() -> None:
         st.error(f"The exploration failed: {snap['error']}")
     else:
         st.success(f"{state.capitalize()} in {snap['seconds']:.1f} s.")
-    results: Results = snap["results"]
-    if results.records:
-        views(results, key=f"v{id(job)}")
 
 
 def _columns(results: Results) -> tuple[list[str], list[str]]:
