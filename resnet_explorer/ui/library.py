@@ -64,7 +64,7 @@ def save_form(store: Store, design: Design) -> None:
     try:
         saved = store.save_design(name, design, tags=tags, notes=notes)
     except StoreError as exc:
-        st.error(f"Not saved: {exc}. Nothing was overwritten; choose another name.")
+        st.error(f"Not saved: {exc}. Nothing was overwritten.")
         return
     st.session_state[_SELECTED] = saved.name
     st.success(f"Saved **{saved.name}** ({saved.hash}).", icon=":material/check_circle:")

@@ -218,7 +218,12 @@ def show_latency(report: LatencyReport) -> None:
             )
         fig.update_layout(
             height=340,
-            xaxis={"title": "batch size", "type": "log"},
+            # ticks at the measured batch sizes (a log axis alone shows 0.1 ... 10 for one size)
+            xaxis={
+                "title": "batch size",
+                "type": "log",
+                "tickvals": sorted(ok["batch_size"].unique().tolist()),
+            },
             yaxis={"title": "median latency (ms)"},
             yaxis2={"title": "images/s", "overlaying": "y", "side": "right"},
             margin={"l": 10, "r": 10, "t": 30, "b": 10},
