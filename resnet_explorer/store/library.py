@@ -167,26 +167,22 @@ class Store:
     ) -> list[SavedDesign]:
         """Saved designs whose name contains ``query`` (case-insensitive), tagged ``tag``
         (case-insensitive), using block type ``block`` and/or with hash ``design_hash``."""
-        where, args = [], []
-        if tag:
-            where.append(
-                "EXISTS (SELECT 1 FROM json_each(designs.tags) WHERE lower(value) = lower(?))"
-            )
-            args.append(tag.strip())
-        if block:
-            if block not in BLOCK_TYPES:
-                raise StoreError(f"block type {block!r} is unknown; use one of {BLOCK_TYPES}")
-            where.append("EXISTS (SELECT 1 FROM json_each(designs.block_types) WHERE value = ?)")
-            args.append(block)
-        if design_hash:
-            where.append("hash = ?")
-            args.append(design_hash)
+        if block and block not in BLOCK_TYPES:
+            raise StoreError(f"block type {block!r} is unknown; use one of {BLOCK_TYPES}")
         if order not in _ORDER_SQL:
             raise StoreError(f"order {order!r} is unknown; use one of {list(_ORDER_SQL)}")
-        sql = "SELECT * FROM designs"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += f" ORDER BY {_ORDER_SQL[order]}"
+        where, args = _where(
+            (
+                "EXISTS (SELECT 1 FROM json_each(designs.tags) WHERE lower(value) = lower(?))",
+                tag.strip() if tag else None,
+            ),
+            (
+                "EXISTS (SELECT 1 FROM json_each(designs.block_types) WHERE value = ?)",
+                block or None,
+            ),
+            ("hash = ?", design_hash or None),
+        )
+        sql = f"SELECT * FROM designs{where} ORDER BY {_ORDER_SQL[order]}"
         rows = self._run(lambda c: c.execute(sql, args).fetchall(), write=False)
         found = [_saved(r) for r in rows]
         if query:
@@ -335,14 +331,10 @@ class Store:
         self, *, design_hash: str | None = None, device: str | None = None, limit: int | None = None
     ) -> list[Profile]:
         """Profiles, newest first, optionally of one design hash and/or one device."""
-        where, args = [], []
-        if design_hash:
-            where.append("design_hash = ?")
-            args.append(design_hash)
-        if device:
-            where.append("device = ?")
-            args.append(device)
-        sql = "SELECT * FROM profiles" + (" WHERE " + " AND ".join(where) if where else "")
+        where, args = _where(
+            ("design_hash = ?", design_hash or None), ("device = ?", device or None)
+        )
+        sql = "SELECT * FROM profiles" + where
         sql += " ORDER BY created DESC, id DESC"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
@@ -453,14 +445,10 @@ class Store:
         limit: int | None = None,
     ) -> list[Run]:
         """Runs, newest first, optionally of one design hash and/or with one status."""
-        where, args = [], []
-        if design_hash:
-            where.append("design_hash = ?")
-            args.append(design_hash)
-        if status:
-            where.append("status = ?")
-            args.append(status)
-        sql = _RUNS_SQL + (" WHERE " + " AND ".join(where) if where else "")
+        where, args = _where(
+            ("design_hash = ?", design_hash or None), ("status = ?", status or None)
+        )
+        sql = _RUNS_SQL + where
         sql += " ORDER BY started DESC, run_id"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
@@ -617,3 +605,11 @@ def free_name(conn: sqlite3.Connection, name: str, word: str) -> str:
         if _design_row(conn, candidate) is None:
             return candidate
         n += 1
+
+
+def _where(*conditions: tuple[str, Any]) -> tuple[str, list[Any]]:
+    """``" WHERE a AND b"`` and its arguments, for the conditions whose argument is not None."""
+    used = [(sql, arg) for sql, arg in conditions if arg is not None]
+    if not used:
+        return "", []
+    return " WHERE " + " AND ".join(sql for sql, _ in used), [arg for _, arg in used]
