@@ -11,11 +11,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from resnet_explorer.analysis.analytic import LayerCount
+from resnet_explorer.errors import ResNetExplorerError
 
 BYTES_FP32 = 4
 
 
-class AnalysisError(ValueError):
+class AnalysisError(ResNetExplorerError, ValueError):
     """Bad input to an analysis (a batch size, a device, a precision): the message says which."""
 
 

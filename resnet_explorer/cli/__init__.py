@@ -14,8 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from resnet_explorer.cli import registry
-from resnet_explorer.cli.common import CliError
-from resnet_explorer.errors import DesignError
+from resnet_explorer.errors import ResNetExplorerError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,14 +29,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit code (0 ok, 1 failure, 2 bad input)."""
+    """Run the CLI; returns the exit code (0 ok, 1 failure, 2 bad input).
+
+    Every error the engine raises on purpose is a `ResNetExplorerError`: caught here, once, and
+    printed as ``error: MESSAGE`` on stderr (exit 2, or 1 for a failing tool such as ``dot``).
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args) or 0)
-    except (DesignError, CliError) as exc:
+    except ResNetExplorerError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return exc.exit_code
     except BrokenPipeError:  # e.g. piped into `head`: not an error
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115
         return 0

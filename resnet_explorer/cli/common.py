@@ -9,12 +9,12 @@ from typing import Any
 
 from resnet_explorer import presets
 from resnet_explorer.design import Design
-from resnet_explorer.errors import DesignError
+from resnet_explorer.errors import DesignError, ResNetExplorerError
 
 SCHEMA_PREFIX = "resnet-explorer"
 
 
-class CliError(Exception):
+class CliError(ResNetExplorerError):
     """Bad command-line input that is not a design error (a missing file, a bad option)."""
 
 

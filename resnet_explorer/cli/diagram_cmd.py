@@ -47,14 +47,7 @@ def parse_block(text: str) -> tuple[int, int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from resnet_explorer.diagrams import (
-        DiagramError,
-        RenderError,
-        block_diagram,
-        diff_diagram,
-        network_diagram,
-        render,
-    )
+    from resnet_explorer.diagrams import block_diagram, diff_diagram, network_diagram, render
 
     fmt = args.format or (Path(args.output).suffix.lstrip(".").lower() if args.output else "dot")
     if fmt not in ("dot", "gv", "svg", "png", "pdf"):
@@ -65,33 +58,27 @@ def run(args: argparse.Namespace) -> int:
     if args.block and args.compare:
         raise CliError("--block and --compare cannot be combined")
     label, design = load_design(args.ref)
-    try:
-        if args.compare:
-            other_label, other = load_design(args.compare)
-            graph = diff_diagram(
-                design,
-                other,
-                names=(label, other_label),
-                depth=args.depth,
-                expand_stage=args.stage,
-                rankdir=args.rankdir,
-            )
-            kind = "diff"
-        elif args.block:
-            stage, block = parse_block(args.block)
-            graph = block_diagram(design, stage, block, rankdir=args.rankdir)
-            kind = "block"
-        else:
-            graph = network_diagram(
-                design, depth=args.depth, expand_stage=args.stage, rankdir=args.rankdir
-            )
-            kind = "network"
-        data = render(graph, fmt)
-    except DiagramError as exc:
-        raise CliError(str(exc)) from None
-    except RenderError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    if args.compare:
+        other_label, other = load_design(args.compare)
+        graph = diff_diagram(
+            design,
+            other,
+            names=(label, other_label),
+            depth=args.depth,
+            expand_stage=args.stage,
+            rankdir=args.rankdir,
+        )
+        kind = "diff"
+    elif args.block:
+        stage, block = parse_block(args.block)
+        graph = block_diagram(design, stage, block, rankdir=args.rankdir)
+        kind = "block"
+    else:
+        graph = network_diagram(
+            design, depth=args.depth, expand_stage=args.stage, rankdir=args.rankdir
+        )
+        kind = "network"
+    data = render(graph, fmt)  # a RenderError (dot failed) exits 1 with its message
     if args.output:
         try:
             Path(args.output).write_bytes(data)

@@ -37,31 +37,27 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from resnet_explorer.explore import EvalError, EvalOptions, Space, SpaceError, explore, top_k
+    from resnet_explorer.explore import EvalOptions, Space, explore, top_k
     from resnet_explorer.explore.backends import LocalBackend, RayBackend
-    from resnet_explorer.explore.results import ResultsError
 
     if args.samples is None or args.samples < 1 or args.samples > 1_000_000:
         raise CliError(f"--samples {args.samples}: a whole number 1..1000000")
     if args.workers is not None and args.workers < 0:
         raise CliError(f"--workers {args.workers}: >= 0")
-    try:
-        space = Space.load(args.space)
-        probe: dict[str, Any] = {}
-        for key in ("dataset", "image_size", "batch_size"):
-            if getattr(args, key) is not None:
-                probe[key] = getattr(args, key)
-        if probe and args.probe_steps is None:
-            raise CliError("--dataset/--image-size/--batch-size go with --probe-steps")
-        options = EvalOptions(
-            latency=args.latency,
-            latency_batch=args.latency_batch,
-            probe_steps=args.probe_steps,
-            probe=probe,
-            device=args.device,
-        )
-    except (SpaceError, EvalError) as exc:
-        raise CliError(str(exc)) from None
+    space = Space.load(args.space)
+    probe: dict[str, Any] = {}
+    for key in ("dataset", "image_size", "batch_size"):
+        if getattr(args, key) is not None:
+            probe[key] = getattr(args, key)
+    if probe and args.probe_steps is None:
+        raise CliError("--dataset/--image-size/--batch-size go with --probe-steps")
+    options = EvalOptions(
+        latency=args.latency,
+        latency_batch=args.latency_batch,
+        probe_steps=args.probe_steps,
+        probe=probe,
+        device=args.device,
+    )
     if args.backend == "ray":
         backend: Any = RayBackend(args.ray_address)
         if not backend.address:
@@ -89,8 +85,6 @@ def run(args: argparse.Namespace) -> int:
             out=args.out,
             on_event=progress.update,
         )
-    except ResultsError as exc:
-        raise CliError(str(exc)) from None
     except KeyboardInterrupt:
         print("interrupted: results so far are in --out", file=sys.stderr)
         return 130

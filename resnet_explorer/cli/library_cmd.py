@@ -86,21 +86,6 @@ def _missing(args: argparse.Namespace) -> bool:
     return not paths.resolve(args.db).exists()
 
 
-def _guard(handler):
-    """Turn a `StoreError` into the CLI's clean error (exit 2, message, no traceback)."""
-
-    def run(args: argparse.Namespace) -> int:
-        from resnet_explorer.store import StoreError
-
-        try:
-            return handler(args)
-        except StoreError as exc:
-            raise CliError(str(exc)) from None
-
-    run.__doc__ = handler.__doc__
-    return run
-
-
 def _summary(saved) -> dict[str, Any]:
     return {
         "name": saved.name,
@@ -113,7 +98,6 @@ def _summary(saved) -> dict[str, Any]:
     }
 
 
-@_guard
 def run_list(args: argparse.Namespace) -> int:
     from resnet_explorer.store import paths
 
@@ -141,7 +125,6 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
-@_guard
 def run_save(args: argparse.Namespace) -> int:
     label, design = load_design(args.ref)
     name = args.name or (label if label != "link" else f"design-{design.hash[:8]}")
@@ -165,7 +148,6 @@ def run_save(args: argparse.Namespace) -> int:
     return 0
 
 
-@_guard
 def run_show(args: argparse.Namespace) -> int:
     from resnet_explorer.store import NotFoundError
 
@@ -209,7 +191,6 @@ def run_show(args: argparse.Namespace) -> int:
     return 0
 
 
-@_guard
 def run_delete(args: argparse.Namespace) -> int:
     from resnet_explorer.store import NotFoundError
 
@@ -230,7 +211,6 @@ def run_delete(args: argparse.Namespace) -> int:
     return 0
 
 
-@_guard
 def run_export(args: argparse.Namespace) -> int:
     from resnet_explorer.store import NotFoundError, dumps, exchange
 
@@ -274,7 +254,6 @@ def _write_atomically(path: Path, text: str) -> None:
         raise
 
 
-@_guard
 def run_import(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():

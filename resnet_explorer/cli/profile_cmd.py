@@ -49,37 +49,34 @@ def parse_batch_sizes(text: str) -> tuple[int, ...]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from resnet_explorer.analysis import AnalysisError, LatencyOptions, profile
+    from resnet_explorer.analysis import LatencyOptions, profile
 
     label, design = load_design(args.ref)
     sizes = parse_batch_sizes(args.batch_sizes)
-    try:
-        options = None
-        if not args.no_latency:
-            options = LatencyOptions(
-                batch_sizes=sizes,
-                device=args.device,
-                precision=args.precision,
-                channels_last=args.channels_last,
-                compile=args.compile,
-                budget_s=args.budget,
-                min_run_time_s=min(1.0, args.budget / 2),
-                num_threads=args.threads,
-            )
-        elif args.device == "cuda" or args.precision != "fp32":
-            from resnet_explorer.analysis.devices import check_precision, resolve_device
-
-            check_precision(args.precision, resolve_device(args.device))
-        batch = args.memory_batch if args.memory_batch is not None else max(sizes)
-        result = profile(
-            design,
-            batch_size=batch,
-            latency=options,
-            fvcore=not args.no_fvcore,
-            summary_depth=args.depth,
+    options = None
+    if not args.no_latency:
+        options = LatencyOptions(
+            batch_sizes=sizes,
+            device=args.device,
+            precision=args.precision,
+            channels_last=args.channels_last,
+            compile=args.compile,
+            budget_s=args.budget,
+            min_run_time_s=min(1.0, args.budget / 2),
+            num_threads=args.threads,
         )
-    except AnalysisError as exc:
-        raise CliError(str(exc)) from None
+    elif args.device == "cuda" or args.precision != "fp32":
+        from resnet_explorer.analysis.devices import check_precision, resolve_device
+
+        check_precision(args.precision, resolve_device(args.device))
+    batch = args.memory_batch if args.memory_batch is not None else max(sizes)
+    result = profile(
+        design,
+        batch_size=batch,
+        latency=options,
+        fvcore=not args.no_fvcore,
+        summary_depth=args.depth,
+    )
     doc = result.to_dict()
     if args.json:
         print_json({"schema": schema("profile"), "name": label, **doc})

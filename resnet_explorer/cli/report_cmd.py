@@ -55,7 +55,7 @@ def _store(args: argparse.Namespace):
         return Store(args.db, create=False)
     except StoreError as exc:
         if args.db:  # asked for explicitly: a bad file is an error
-            raise CliError(str(exc)) from None
+            raise
         print(f"warning: library not read: {exc}", file=sys.stderr)
         return None
 
@@ -105,8 +105,7 @@ def _write(path: Path, text: str, force: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from resnet_explorer.report import MAX_CANDIDATES, ReportError, build_report
-    from resnet_explorer.store import StoreError
+    from resnet_explorer.report import MAX_CANDIDATES, build_report
 
     if len(args.refs) > MAX_CANDIDATES:
         raise CliError(
@@ -125,12 +124,9 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"{output} exists; pass --force to overwrite it")
     store = _store(args)
     candidates = [_candidate(ref, store) for ref in args.refs]
-    try:
-        text = build_report(
-            candidates, store=store, title=args.title, memory_batch=args.memory_batch or None
-        )
-    except (ReportError, StoreError) as exc:
-        raise CliError(str(exc)) from None
+    text = build_report(
+        candidates, store=store, title=args.title, memory_batch=args.memory_batch or None
+    )
     if output is None:
         sys.stdout.write(text)
         return 0

@@ -9,7 +9,14 @@ results and computes Pareto fronts, EDFs and top-k tables. Never imports Streaml
 ray are imported only when measuring.
 """
 
-from resnet_explorer.explore.backends import Backend, LocalBackend, Outcome, RayBackend, Task
+from resnet_explorer.explore.backends import (
+    Backend,
+    BackendError,
+    LocalBackend,
+    Outcome,
+    RayBackend,
+    Task,
+)
 from resnet_explorer.explore.evaluate import EvalError, EvalOptions, evaluate_design
 from resnet_explorer.explore.results import (
     Results,
@@ -26,6 +33,7 @@ from resnet_explorer.explore.space import Knob, Space, SpaceError
 
 __all__ = [
     "Backend",
+    "BackendError",
     "EvalError",
     "EvalOptions",
     "ExploreJob",

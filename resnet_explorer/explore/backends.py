@@ -15,10 +15,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from resnet_explorer.errors import ResNetExplorerError
 from resnet_explorer.explore.evaluate import evaluate_design
 
 EvalFn = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
 CancelCheck = Callable[[], bool]
+
+
+class BackendError(ResNetExplorerError, ValueError):
+    """A backend that cannot run as asked (a bad worker count, no cluster, Ray missing)."""
 
 
 @dataclass(frozen=True)
@@ -85,7 +90,7 @@ class LocalBackend(Backend):
         poll_s: float = 0.1,
     ) -> None:
         if workers is not None and workers < 0:
-            raise ValueError(f"workers={workers}: >= 0")
+            raise BackendError(f"workers={workers}: >= 0")
         self.workers = workers
         self.max_retries = max_retries
         self.evaluate = evaluate
@@ -255,7 +260,7 @@ class RayBackend(Backend):
         if ray.is_initialized():
             return False
         if not self.address:
-            raise RuntimeError(
+            raise BackendError(
                 "the Ray backend needs a cluster address: set RAY_ADDRESS or give --ray-address "
                 "(use 'local' to start a single-machine Ray here)"
             )
@@ -330,4 +335,4 @@ def make_backend(name: str, *, address: str | None = None, workers: int | None =
         return LocalBackend(workers)
     if name == "ray":
         return RayBackend(address)
-    raise ValueError(f"backend {name!r}: use local or ray")
+    raise BackendError(f"backend {name!r}: use local or ray")

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from resnet_explorer.design import Design
+from resnet_explorer.errors import ResNetExplorerError
 
 #: ProbeConfig settings an exploration fixes unless the options say otherwise: small and quick.
 PROBE_DEFAULTS: dict[str, Any] = {
@@ -25,7 +26,7 @@ PROBE_DEFAULTS: dict[str, Any] = {
 }
 
 
-class EvalError(ValueError):
+class EvalError(ResNetExplorerError, ValueError):
     """Invalid evaluation options."""
 
 

@@ -16,12 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from resnet_explorer.errors import ResNetExplorerError
+
 SCHEMA = "resnet-explorer/explore/v1"
 #: Columns of a row that are not knobs or metrics.
 ID_COLUMNS = ("index", "hash", "status", "failure")
 
 
-class ResultsError(ValueError):
+class ResultsError(ResNetExplorerError, ValueError):
     """A results file that cannot be read."""
 
 

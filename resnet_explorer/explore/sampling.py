@@ -28,6 +28,7 @@ from resnet_explorer.explore.space import (
     Knob,
     RegNetBody,
     Space,
+    SpaceError,
     StagesBody,
     default_strides,
     regnet_widths,
@@ -332,7 +333,7 @@ def sample_space(
     draws)`` and ``cancel()`` are called every 500 draws. Same space, seed and ``n``: same samples.
     """
     if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= 1_000_000:
-        raise ValueError(f"samples={n!r}: a whole number 1..1000000")
+        raise SpaceError(f"samples={n!r}: a whole number 1..1000000")
     started = time.perf_counter()
     sampler = Sampler(space, seed)
     report = SampleReport([], n, sampler.seed)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from resnet_explorer.design import Design
-from resnet_explorer.errors import DesignError
+from resnet_explorer.errors import DesignError, ResNetExplorerError
 
 SCHEMA = "resnet-explorer/space/v1"
 MAX_SPACE_BYTES = 256 * 1024
@@ -51,7 +51,7 @@ _TOP_KEYS = {
 }
 
 
-class SpaceError(ValueError):
+class SpaceError(ResNetExplorerError, ValueError):
     """An invalid space definition; the message names the key and what is allowed."""
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from resnet_explorer.errors import ResNetExplorerError
 
-class ProbeError(ValueError):
+
+class ProbeError(ResNetExplorerError, ValueError):
     """A probe that cannot run as asked (bad config, unknown experiment, ...)."""
 
 

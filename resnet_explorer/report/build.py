@@ -17,7 +17,7 @@ from resnet_explorer.diagrams import (
     render,
 )
 from resnet_explorer.diagrams.diff import field_changes
-from resnet_explorer.errors import DesignError
+from resnet_explorer.errors import DesignError, ResNetExplorerError
 from resnet_explorer.report import evidence, figures
 from resnet_explorer.report import html as h
 from resnet_explorer.report.metrics import (
@@ -38,7 +38,7 @@ SCHEMA = "resnet-explorer/review-report/v1"
 MAX_CURVE_METRICS = 4
 
 
-class ReportError(ValueError):
+class ReportError(ResNetExplorerError, ValueError):
     """The report cannot be made from what was given (no designs, too many)."""
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from resnet_explorer.errors import ResNetExplorerError
 
-class StoreError(ValueError):
+
+class StoreError(ResNetExplorerError, ValueError):
     """The library cannot do what was asked: bad input, a missing record, an unusable file."""
 
 
