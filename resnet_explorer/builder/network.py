@@ -114,16 +114,22 @@ def build_model(
 
     The design is checked against ``limits`` (parameters, activation memory) before anything is
     allocated; a design over a cap raises `DesignTooLarge`. With ``seed`` the weights are the same
-    on every call.
+    on every call and on every device (they are drawn on the CPU, then moved).
     """
     if not isinstance(design, Design):
         raise TypeError(f"build_model needs a Design, got {type(design).__name__}")
     check_limits(design, limits)
+    target = torch.device(device) if device is not None else None
+    # A CUDA generator draws other numbers than the CPU's for the same seed: seeded weights are
+    # drawn on the CPU and moved, so a seed gives the same network on every device.
+    build_on = target
+    if seed is not None and target is not None and target.type not in ("cpu", "meta"):
+        build_on = torch.device("cpu")
     rng = torch.random.fork_rng(devices=[]) if seed is not None else contextlib.nullcontext()
     with rng:
         if seed is not None:
             torch.manual_seed(seed)
-        with torch.device(device) if device is not None else contextlib.nullcontext():
+        with build_on if build_on is not None else contextlib.nullcontext():
             model = ResNet(design)
             _initialize(model, design)
-    return model
+    return model.to(target) if build_on != target else model
