@@ -1,0 +1,35 @@
+"""The GPU check's machinery, run on the CPU so that it cannot rot where CI has no GPU.
+
+Covers what `scripts/gpu-check.sh` relies on that does not need CUDA: the latency path with
+``torch.compile`` (backend ``eager`` here, inductor on a GPU), the peak table, the benchmark's
+measurement functions on a CPU device with tiny sizes, the time guard and the report writer.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+import torch
+
+from resnet_explorer import presets
+from resnet_explorer.analysis import LatencyOptions, latency
+
+TINY = presets.get("resnet20").replace(image_size=16)
+
+
+@pytest.fixture
+def eager_compile(monkeypatch):
+    """``torch.compile`` with the eager backend: dynamo traces, nothing is code-generated."""
+    monkeypatch.setattr(torch, "compile", functools.partial(torch.compile, backend="eager"))
+
+
+def test_compiled_latency_times_the_compilation_apart_from_the_budget(eager_compile):
+    options = LatencyOptions(
+        batch_sizes=(2,), compile=True, budget_s=1.0, min_run_time_s=0.05, num_threads=1
+    )
+    report = latency(TINY, options)
+    assert report.compiled and report.compile_s is not None and report.compile_s > 0
+    # the compilation may take longer than the budget; the rows are measured all the same
+    assert [(r.mode, r.status) for r in report.rows] == [("inference", "ok"), ("training", "ok")]
+    assert not report.cut_short
