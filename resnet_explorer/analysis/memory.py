@@ -109,12 +109,15 @@ def saved_activations(design: Design, batch_size: int, *, device: str = "meta") 
 
 
 def measure_cuda_peak(design: Design, batch_size: int, optimizer: str = "sgd") -> int:
-    """Peak bytes allocated on the current CUDA GPU by one fp32 training step (after warm-up)."""
+    """Peak bytes allocated on the current CUDA GPU by one fp32 training step (after warm-up):
+    model, gradients, optimizer state and the step's tensors, not what was allocated before."""
     import torch
 
     from resnet_explorer.builder import build_model
 
     torch.cuda.empty_cache()
+    torch.cuda.synchronize()
+    before = torch.cuda.memory_allocated()
     model = build_model(design, device="cuda").train()
     opt = _optimizer(model, optimizer)
     size = (batch_size, design.in_channels, design.image_size, design.image_size)
@@ -132,7 +135,7 @@ def measure_cuda_peak(design: Design, batch_size: int, optimizer: str = "sgd") -
             if opt is not None:
                 opt.step()
         torch.cuda.synchronize()
-        return int(torch.cuda.max_memory_allocated())
+        return int(torch.cuda.max_memory_allocated()) - before
     finally:
         del model, opt, x, target
         torch.cuda.empty_cache()
