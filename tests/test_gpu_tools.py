@@ -33,3 +33,12 @@ def test_compiled_latency_times_the_compilation_apart_from_the_budget(eager_comp
     # the compilation may take longer than the budget; the rows are measured all the same
     assert [(r.mode, r.status) for r in report.rows] == [("inference", "ok"), ("training", "ok")]
     assert not report.cut_short
+
+
+def test_job_queues_are_keyed_by_physical_device():
+    from resnet_explorer.probes.jobs import queue_key
+
+    assert queue_key("cpu") == queue_key(torch.device("cpu")) == "cpu"
+    assert queue_key("cuda:1") == "cuda:1"  # an explicit index needs no GPU to name its queue
+    if torch.cuda.is_available():
+        assert queue_key("cuda") == f"cuda:{torch.cuda.current_device()}"

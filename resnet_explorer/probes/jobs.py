@@ -69,6 +69,17 @@ class _Job:
     result: Any = None
 
 
+def queue_key(device: Any) -> str:
+    """The queue of a device: ``cpu`` or ``cuda:N``. ``cuda`` is the current GPU's index, so jobs
+    for ``auto``/``cuda`` and ``cuda:0`` on the same GPU share one queue (one job per GPU)."""
+    import torch
+
+    device = torch.device(device)
+    if device.type == "cuda" and device.index is None:
+        return f"cuda:{torch.cuda.current_device()}"
+    return str(device)
+
+
 class JobManager:
     """Queues probe jobs and runs them on worker threads, one job per device at a time."""
 
@@ -110,7 +121,7 @@ class JobManager:
         for _, design in labelled:
             size = config.image_size
             check_limits(design.replace(image_size=size) if size else design)
-        device = str(resolve_device(config.device))
+        device = queue_key(resolve_device(config.device))
         job = _Job(
             id=f"{next(self._counter)}-{uuid.uuid4().hex[:8]}",
             name=name or ", ".join(label for label, _ in labelled),

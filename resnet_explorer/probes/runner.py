@@ -306,6 +306,7 @@ class Probe:
             "design": run.design.to_dict(),
         }
         cuda = self.device.type == "cuda"
+        loop = None
         try:
             with torch.random.fork_rng(devices=[self.device] if cuda else []):
                 torch.manual_seed(cfg.seed)
@@ -320,8 +321,11 @@ class Probe:
             else:
                 run.status, run.reason = "failed", type(exc).__name__
                 run.error = f"{type(exc).__name__}: {exc}"
-            if cuda:
-                torch.cuda.empty_cache()
+        # Free the model, optimizer and batch now, not when this generator is closed; the cache
+        # is emptied only here, once the exception (whose frames hold the step's tensors) is gone.
+        loop = None
+        if cuda and run.status in ("oom", "failed"):
+            torch.cuda.empty_cache()
         yield self._end_event(run)
 
 
