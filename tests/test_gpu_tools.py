@@ -42,3 +42,16 @@ def test_job_queues_are_keyed_by_physical_device():
     assert queue_key("cuda:1") == "cuda:1"  # an explicit index needs no GPU to name its queue
     if torch.cuda.is_available():
         assert queue_key("cuda") == f"cuda:{torch.cuda.current_device()}"
+
+
+def test_peak_table_has_bandwidth_and_the_gpus_the_check_quotes():
+    from resnet_explorer.analysis.devices import gpu_peak
+
+    h200, h100 = gpu_peak("NVIDIA H200"), gpu_peak("NVIDIA H100 80GB HBM3")
+    assert (h200.bf16, h200.bandwidth_gbs) == (989.5, 4800.0)  # same compute as H100 SXM
+    assert (h100.bf16, h100.bandwidth_gbs) == (989.5, 3350.0)
+    assert gpu_peak("NVIDIA GeForce RTX 4090").bf16 == 165.2  # FP32 accumulate, dense
+    assert gpu_peak("NVIDIA L4").bandwidth_gbs == 300.0
+    a100 = {n: gpu_peak(n).bandwidth_gbs for n in ("NVIDIA A100-SXM4-80GB", "NVIDIA A100 80GB "
+            "PCIe", "NVIDIA A100-SXM4-40GB")}  # fmt: skip
+    assert list(a100.values()) == [2039.0, 1935.0, 1555.0]

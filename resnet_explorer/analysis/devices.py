@@ -13,33 +13,44 @@ PRECISIONS = ("fp32", "bf16", "fp16")
 
 @dataclass(frozen=True)
 class GpuPeak:
-    """Dense (no sparsity) tensor/vector peaks in TFLOP/s, from the vendor's datasheet."""
+    """Dense (no sparsity) tensor/vector peaks in TFLOP/s and memory bandwidth in GB/s, from the
+    vendor's datasheet."""
 
     fp32: float
     tf32: float | None
     bf16: float | None
     fp16: float
     source: str
+    bandwidth_gbs: float | None = None
 
 
 # NVIDIA datasheets list tensor-core figures "with sparsity"; the dense peaks are half of those.
 # H100 SXM / PCIe / NVL: "NVIDIA H100 Tensor Core GPU" datasheet (2023).
 # H200 SXM / NVL: "NVIDIA H200 Tensor Core GPU" datasheet (2024).
-# A100: "NVIDIA A100 Tensor Core GPU" datasheet (2021), SXM and PCIe (40/80 GB) alike.
+# A100: "NVIDIA A100 Tensor Core GPU" datasheet (2021), SXM and PCIe alike (bandwidth: 40 GB
+# 1,555 GB/s; 80 GB PCIe 1,935 GB/s; 80 GB SXM 2,039 GB/s).
 # L40S, L4, A10, T4, V100: their NVIDIA product datasheets.
+# GeForce RTX 4090: "NVIDIA Ada GPU Architecture" whitepaper, Appendix A (tensor figures with
+# FP32 accumulate, as PyTorch uses; dense).
 _PEAKS: list[tuple[str, GpuPeak]] = [
-    (r"H100.*NVL", GpuPeak(60.0, 417.5, 835.5, 835.5, "NVIDIA H100 NVL datasheet")),
-    (r"H100.*PCIe", GpuPeak(51.0, 378.0, 756.0, 756.0, "NVIDIA H100 PCIe datasheet")),
-    (r"H100", GpuPeak(67.0, 494.5, 989.5, 989.5, "NVIDIA H100 SXM5 datasheet")),
-    (r"H200.*NVL", GpuPeak(60.0, 417.5, 835.5, 835.5, "NVIDIA H200 NVL datasheet")),
-    (r"H200", GpuPeak(67.0, 494.5, 989.5, 989.5, "NVIDIA H200 SXM datasheet")),
-    (r"A100", GpuPeak(19.5, 156.0, 312.0, 312.0, "NVIDIA A100 datasheet")),
-    (r"L40S", GpuPeak(91.6, 183.0, 362.05, 362.05, "NVIDIA L40S datasheet")),
-    (r"\bL4\b", GpuPeak(30.3, 60.0, 121.0, 121.0, "NVIDIA L4 datasheet")),
-    (r"\bA10\b", GpuPeak(31.2, 62.5, 125.0, 125.0, "NVIDIA A10 datasheet")),
-    (r"V100.*PCIe", GpuPeak(14.0, None, None, 112.0, "NVIDIA V100 PCIe datasheet")),
-    (r"V100", GpuPeak(15.7, None, None, 125.0, "NVIDIA V100 SXM2 datasheet")),
-    (r"\bT4\b", GpuPeak(8.1, None, None, 65.0, "NVIDIA T4 datasheet")),
+    (r"H100.*NVL", GpuPeak(60.0, 417.5, 835.5, 835.5, "NVIDIA H100 NVL datasheet", 3900.0)),
+    (r"H100.*PCIe", GpuPeak(51.0, 378.0, 756.0, 756.0, "NVIDIA H100 PCIe datasheet", 2000.0)),
+    (r"H100", GpuPeak(67.0, 494.5, 989.5, 989.5, "NVIDIA H100 SXM5 datasheet", 3350.0)),
+    (r"H200.*NVL", GpuPeak(60.0, 417.5, 835.5, 835.5, "NVIDIA H200 NVL datasheet", 4800.0)),
+    (r"H200", GpuPeak(67.0, 494.5, 989.5, 989.5, "NVIDIA H200 SXM datasheet", 4800.0)),
+    (r"A100.*80GB.*PCIe", GpuPeak(19.5, 156.0, 312.0, 312.0, "NVIDIA A100 datasheet", 1935.0)),
+    (r"A100.*80GB", GpuPeak(19.5, 156.0, 312.0, 312.0, "NVIDIA A100 datasheet", 2039.0)),
+    (r"A100", GpuPeak(19.5, 156.0, 312.0, 312.0, "NVIDIA A100 datasheet", 1555.0)),
+    (r"L40S", GpuPeak(91.6, 183.0, 362.05, 362.05, "NVIDIA L40S datasheet", 864.0)),
+    (r"\bL4\b", GpuPeak(30.3, 60.0, 121.0, 121.0, "NVIDIA L4 datasheet", 300.0)),
+    (r"\bA10\b", GpuPeak(31.2, 62.5, 125.0, 125.0, "NVIDIA A10 datasheet", 600.0)),
+    (r"V100.*PCIe", GpuPeak(14.0, None, None, 112.0, "NVIDIA V100 PCIe datasheet", 900.0)),
+    (r"V100", GpuPeak(15.7, None, None, 125.0, "NVIDIA V100 SXM2 datasheet", 900.0)),
+    (r"\bT4\b", GpuPeak(8.1, None, None, 65.0, "NVIDIA T4 datasheet", 320.0)),
+    (
+        r"RTX 4090",
+        GpuPeak(82.6, 82.6, 165.2, 165.2, "NVIDIA Ada GPU Architecture whitepaper", 1008.0),
+    ),
 ]
 
 
