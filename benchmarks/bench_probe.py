@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from resnet_explorer import build_model, presets
 from resnet_explorer.probes import ProbeConfig, run_probe
 from resnet_explorer.probes.data import augment, load_mnist, normalize
-from resnet_explorer.probes.runner import resolve_device
+from resnet_explorer.probes.runner import training_device
 
 LIMIT = 1.05
 
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="auto")
     args = parser.parse_args(argv)
 
-    device = resolve_device(args.device)
+    device = training_device(args.device)
     bf16 = device.type == "cuda"
     design = presets.get(args.design).replace(image_size=args.image_size, num_classes=10)
     config = ProbeConfig(

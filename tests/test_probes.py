@@ -217,3 +217,18 @@ def test_gradient_flow_at_init_plain_vs_residual():
         max(n) / min(n) for n in ([b["grad_norm"] for b in f["blocks"]] for f in (plain, residual))
     ]
     assert spread[1] < spread[0]
+
+
+def test_the_fast_cpu_settings_and_study_variants_live_in_the_engine():
+    from resnet_explorer.probes.config import FAST_CPU, STUDY_TRAINING
+
+    assert experiments.get("zero_init").config == dict(FAST_CPU)
+    study = ProbeConfig.study(steps=7)
+    assert study.steps == 7 and study.eval_every == 0 and study.image_size == FAST_CPU["image_size"]
+    assert ProbeConfig.study().steps == STUDY_TRAINING["steps"]
+    timed = ProbeConfig.study(seconds=3.0)
+    assert timed.steps is None and timed.seconds == 3.0
+    labels = [label for label, _ in experiments.trio(32)]
+    assert labels == ["plain32", "resnet32", "preact32"]
+    plain, residual = (d for _, d in experiments.study_pair(56))
+    assert plain.shortcut == "none" and residual.shortcut == "A" and plain.depth == 56

@@ -83,26 +83,54 @@ class DeviceInfo:
 
     @property
     def key(self) -> str:
+        """``cpu`` or ``cuda:N``: what ``torch.device`` takes, one name per device."""
         return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def torch_device(self):  # -> torch.device (torch is imported lazily)
+        """The `torch.device`."""
+        import torch
+
+        return torch.device(self.key)
 
 
 def resolve_device(requested: str = "auto") -> DeviceInfo:
-    """``auto`` = CUDA when torch sees a GPU, else the CPU; ``cuda`` without one is an error."""
+    """``auto`` = CUDA when torch sees a GPU, else the CPU; ``cpu``, ``cuda`` (the current GPU)
+    or ``cuda:N``. Anything else (``meta``, ``mps``, ...) or a GPU that is not there is an error
+    that says what is available."""
     import torch
 
-    if requested not in DEVICES:
-        raise AnalysisError(f"device {requested!r} is not known; use one of {', '.join(DEVICES)}")
+    index = _cuda_index(requested)
+    if requested not in DEVICES and index is None:
+        raise AnalysisError(
+            f"device {requested!r} is not known; use auto, cpu, cuda or cuda:N (N = a GPU index)"
+        )
     has_cuda = torch.cuda.is_available()
-    if requested == "cuda" and not has_cuda:
+    wants_cuda = requested == "cuda" or index is not None
+    if wants_cuda and not has_cuda:
         build = "a CUDA build" if torch.version.cuda else "a CPU-only build"
         raise AnalysisError(
-            f"device 'cuda' was requested but torch sees no CUDA GPU (torch {torch.__version__}, "
-            f"{build}); use --device cpu or auto"
+            f"device {requested!r} was requested but torch sees no CUDA GPU (torch "
+            f"{torch.__version__}, {build}); use --device cpu or auto"
+        )
+    if index is not None and index >= torch.cuda.device_count():
+        count = torch.cuda.device_count()
+        raise AnalysisError(
+            f"device {requested!r} was requested but torch sees {count} CUDA GPU"
+            f"{'s' if count != 1 else ''} (cuda:0 to cuda:{count - 1})"
         )
     if requested in ("auto", "cuda") and has_cuda:
         index = torch.cuda.current_device()
+    if index is not None:
         return DeviceInfo(requested, "cuda", torch.cuda.get_device_name(index), index)
     return DeviceInfo(requested, "cpu", "CPU only")
+
+
+def _cuda_index(requested: object) -> int | None:
+    """N for ``cuda:N`` (a plain decimal index), else None."""
+    if not isinstance(requested, str) or not requested.startswith("cuda:"):
+        return None
+    digits = requested[len("cuda:") :]
+    return int(digits) if digits.isascii() and digits.isdigit() and len(digits) <= 3 else None
 
 
 def check_precision(precision: str, device: DeviceInfo) -> None:

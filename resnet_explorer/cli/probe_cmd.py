@@ -6,9 +6,12 @@ import argparse
 import json
 import sys
 import time
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from resnet_explorer.cli.common import CliError, load_design, print_json, schema
+
+if TYPE_CHECKING:
+    from resnet_explorer.probes.events import ProbeEvent
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -172,33 +175,33 @@ class _Progress:
         self.last = 0.0
         self.open = False
 
-    def update(self, event: dict[str, Any]) -> None:
+    def update(self, event: ProbeEvent) -> None:
+        from resnet_explorer.probes.events import DesignEnd, Step
+
         if not self.enabled:
             return
-        kind = event["event"]
-        if kind == "step" and self.tty and time.monotonic() - self.last > 0.1:
+        if isinstance(event, Step) and self.tty and time.monotonic() - self.last > 0.1:
             self.last = time.monotonic()
             cfg = self.config
             parts = []
             if cfg.steps:
-                parts.append(event["step"] / cfg.steps)
+                parts.append(event.step / cfg.steps)
             if cfg.seconds:
-                parts.append(event["elapsed"] / cfg.seconds)
+                parts.append(event.elapsed / cfg.seconds)
             frac = min(1.0, max(parts))
             done = int(frac * self.WIDTH)
-            loss = _fmt(event["loss"], ".3f")
             line = (
-                f"\r{event['label'][:16]:16} [{'#' * done}{'.' * (self.WIDTH - done)}] "
-                f"{frac:4.0%} step {event['step']} loss {loss} acc {event['acc']:.2f}"
+                f"\r{event.label[:16]:16} [{'#' * done}{'.' * (self.WIDTH - done)}] "
+                f"{frac:4.0%} step {event.step} loss {_fmt(event.loss, '.3f')} acc {event.acc:.2f}"
             )
             self.stream.write(line.ljust(78)[:100])
             self.stream.flush()
             self.open = True
-        elif kind == "design_end":
+        elif isinstance(event, DesignEnd):
             self.finish()
-            s = event["summary"]
+            s = event.summary
             self.stream.write(
-                f"{event['label'][:16]:16} {event['status']} ({event['reason']}), "
+                f"{event.label[:16]:16} {event.status} ({event.reason}), "
                 f"train loss {_fmt(s['final_train_loss'], '.4f')}, "
                 f"{s['train_seconds']:.1f} s\n"
             )

@@ -5,20 +5,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 from resnet_explorer.cli.common import CliError, load_design
 
-#: Training settings a study uses unless told otherwise: the experiments' fast CPU settings
-#: (16 px inputs, batch 64, SGD 0.05, 10 % warm-up) for 200 steps, evaluated only at the end.
-DEFAULT_TRAINING: dict[str, Any] = {
-    "image_size": 16,
-    "batch_size": 64,
-    "lr": 0.05,
-    "warmup": 0.1,
-    "steps": 200,
-    "eval_every": 0,
-}
+if TYPE_CHECKING:
+    from resnet_explorer.probes.events import ProbeEvent
+
 _OPTIONS = (
     "dataset",
     "steps",
@@ -54,25 +47,23 @@ def train(args: argparse.Namespace):
     """Train the designs of ``args`` (a line per design on stderr); the finished `Probe`."""
     from resnet_explorer.probes import ProbeConfig, ProbeError, trained
 
-    settings = dict(DEFAULT_TRAINING)
     explicit = {k: getattr(args, k) for k in _OPTIONS if getattr(args, k) is not None}
-    if "seconds" in explicit:
-        settings["steps"] = None
-    settings.update(explicit)
     try:
         designs = [load_design(ref) for ref in args.refs]
-        config = ProbeConfig.from_dict(settings)
+        config = ProbeConfig.study(**explicit)  # probes.config.STUDY_TRAINING unless told
         return trained.train(designs, config, on_event=_progress)
     except ProbeError as exc:
         raise CliError(str(exc)) from None
 
 
-def _progress(event: dict[str, Any]) -> None:
-    if event["event"] == "design_end":
-        s = event["summary"]
+def _progress(event: ProbeEvent) -> None:
+    from resnet_explorer.probes.events import DesignEnd
+
+    if isinstance(event, DesignEnd):
+        s = event.summary
         loss = s["final_train_loss"]
         print(
-            f"trained {event['label']}: {event['status']} ({event['reason']}), train loss "
+            f"trained {event.label}: {event.status} ({event.reason}), train loss "
             f"{'-' if loss is None else format(loss, '.4f')}, {s['train_seconds']:.1f} s",
             file=sys.stderr,
         )

@@ -1,7 +1,9 @@
 """Run an exploration: sample, score analytically, evaluate on a backend, record.
 
 `explore` runs in the calling thread (the CLI); `ExploreJob` runs the same in a background
-thread and exposes a thread-safe `snapshot` for a page to poll (it never calls Streamlit).
+thread and exposes a thread-safe `snapshot` (an `ExploreSnapshot`) for a page to poll (it never
+calls Streamlit). Events and snapshots are typed records (`typed.Record`), also readable as their
+JSON mappings; states come from `status.ExploreState`.
 """
 
 from __future__ import annotations
@@ -11,15 +13,48 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from resnet_explorer.explore.backends import Backend, LocalBackend, Outcome, Task
 from resnet_explorer.explore.evaluate import EvalOptions
 from resnet_explorer.explore.results import JsonlWriter, Results
 from resnet_explorer.explore.sampling import SampleReport, sample_space
 from resnet_explorer.explore.space import Space
+from resnet_explorer.status import FINISHED, ExploreState
+from resnet_explorer.typed import Record
 
-Event = dict[str, Any]
+
+@dataclass(frozen=True, eq=False)
+class Sampled(Record):
+    """Sampling finished: the sampling report's keys (accepted, requested, draws, ...)."""
+
+    KIND: ClassVar[str] = "sampled"
+    FLATTEN: ClassVar[str] = "report"
+    report: dict[str, Any]
+
+
+@dataclass(frozen=True, eq=False)
+class SampleFinished(Record):
+    """One result record (index, hash, design, knobs, metrics, status, failure, attempts)."""
+
+    KIND: ClassVar[str] = "sample"
+    FLATTEN: ClassVar[str] = "record"
+    record: dict[str, Any]
+
+
+@dataclass(frozen=True, eq=False)
+class ExploreDone(Record):
+    """The exploration ended: its state, counts per record status, seconds, error if any."""
+
+    KIND: ClassVar[str] = "done"
+    OMIT_NONE: ClassVar[frozenset[str]] = frozenset({"error"})
+    status: ExploreState
+    counts: dict[str, int]
+    seconds: float
+    error: str | None = None
+
+
+Event = Sampled | SampleFinished | ExploreDone
 
 
 @dataclass
@@ -31,7 +66,7 @@ class ExploreRun:
     seed: int
     options: EvalOptions
     backend: str
-    state: str = "sampling"  # sampling | evaluating | done | cancelled | failed
+    state: ExploreState = "sampling"
     report: SampleReport | None = None
     results: Results = field(default_factory=Results)
     evaluated: int = 0
@@ -87,26 +122,14 @@ def explore(
         run.results.sampling = report.to_dict()
         if writer:
             writer.write("sampling", report.to_dict())
-        emit({"event": "sampled", **report.to_dict()})
-        records = {
-            s.index: {
-                "index": s.index,
-                "hash": s.hash,
-                "design": s.design.to_dict(),
-                "knobs": s.knobs,
-                "metrics": dict(s.metrics),
-                "status": "ok",
-                "failure": None,
-                "attempts": 0,
-            }
-            for s in report.samples
-        }
+        emit(Sampled(report.to_dict()))
+        records = _records(report)
 
         def finish(record: dict[str, Any]) -> None:
             run.results.records.append(record)
             if writer:
                 writer.write("sample", record)
-            emit({"event": "sample", **record})
+            emit(SampleFinished(record))
 
         if report.cancelled:
             run.state = "cancelled"
@@ -130,8 +153,25 @@ def explore(
         if writer:
             writer.write("summary", summary)
             writer.close()
-        emit({"event": "done", **summary})
+        emit(ExploreDone(**summary))
     return run
+
+
+def _records(report: SampleReport) -> dict[int, dict[str, Any]]:
+    """One result record per sample, scored analytically, not yet measured."""
+    return {
+        s.index: {
+            "index": s.index,
+            "hash": s.hash,
+            "design": s.design.to_dict(),
+            "knobs": s.knobs,
+            "metrics": dict(s.metrics),
+            "status": "ok",
+            "failure": None,
+            "attempts": 0,
+        }
+        for s in report.samples
+    }
 
 
 def _evaluate(records, options, backend, finish, cancel, run: ExploreRun) -> None:
@@ -202,26 +242,41 @@ class ExploreJob:
 
     @property
     def finished(self) -> bool:
-        return self.run.state in ("done", "cancelled", "failed") and not self._thread.is_alive()
+        return self.run.state in FINISHED and not self._thread.is_alive()
 
     def wait(self, timeout: float | None = None) -> bool:
         self._thread.join(timeout)
         return not self._thread.is_alive()
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> ExploreSnapshot:
         """State, progress and a copy of the results so far."""
         run = self.run
         records = list(run.results.records)
-        return {
-            "state": run.state,
-            "error": run.error,
-            "samples": run.samples,
-            "evaluated": run.evaluated,
-            "to_evaluate": run.to_evaluate,
-            "sampling": dict(run.results.sampling),
-            "results": Results(
+        return ExploreSnapshot(
+            state=run.state,
+            error=run.error,
+            samples=run.samples,
+            evaluated=run.evaluated,
+            to_evaluate=run.to_evaluate,
+            sampling=dict(run.results.sampling),
+            results=Results(
                 dict(run.results.header), dict(run.results.sampling), records, run.results.summary
             ),
-            "seconds": time.perf_counter() - run.started if not self.finished else run.seconds,
-            "cancelling": self._cancel.is_set(),
-        }
+            seconds=time.perf_counter() - run.started if not self.finished else run.seconds,
+            cancelling=self._cancel.is_set(),
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class ExploreSnapshot(Record):
+    """What a page shows of a running exploration (`ExploreJob.snapshot`)."""
+
+    state: ExploreState
+    error: str | None
+    samples: int
+    evaluated: int
+    to_evaluate: int
+    sampling: dict[str, Any]
+    results: Results
+    seconds: float
+    cancelling: bool

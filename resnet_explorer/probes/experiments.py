@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from resnet_explorer.design import ACTIVATION_ORDERS, Design
-from resnet_explorer.probes.config import ProbeConfig
+from resnet_explorer.probes.config import FAST_CPU, ProbeConfig
 from resnet_explorer.probes.errors import ProbeError
 
 CIFAR_DEPTHS = (20, 32, 44, 56, 110)
@@ -38,20 +38,6 @@ def _cifar(depth: int, **changes: Any) -> Design:
         raise ProbeError(f"depth={depth}: use one of {', '.join(map(str, CIFAR_DEPTHS))}")
     design = presets.get(f"resnet{depth}")
     return design.replace(**changes) if changes else design
-
-
-# Settings under which the degradation finding shows within a few CPU minutes on the offline
-# MNIST digits: 16x16 inputs (the nets' depth, widths and strides are the paper's; only the input
-# is smaller), batch 64, SGD 0.05 with momentum, 10 % warm-up, cosine. (At lr 0.1 plain-56 does
-# not train at all and ResNet-56 lags further behind ResNet-20 in 400 steps.)
-FAST_CPU = {
-    "image_size": 16,
-    "batch_size": 64,
-    "lr": 0.05,
-    "warmup": 0.1,
-    "steps": 400,
-    "eval_every": 100,
-}
 
 
 def degradation(depth: int | None = None) -> Experiment:
@@ -134,6 +120,25 @@ def zero_init(depth: int | None = None) -> Experiment:
         source="Goyal et al. 2017, Accurate, Large Minibatch SGD, Section 5.1",
         config=dict(FAST_CPU),
     )
+
+
+def trio(depth: int) -> tuple[tuple[str, Design], ...]:
+    """Plain, residual (option A) and full pre-activation CIFAR nets of ``depth`` layers, the
+    comparison the gradient-flow views draw."""
+    return (
+        (f"plain{depth}", _cifar(depth, shortcut="none")),
+        (f"resnet{depth}", _cifar(depth)),
+        (f"preact{depth}", _cifar(depth, activation_order="full_preact")),
+    )
+
+
+#: The plain-vs-residual pairs the studies of trained weights offer: title -> depth.
+STUDY_PAIRS: dict[str, int] = {"plain-20 vs ResNet-20": 20, "plain-56 vs ResNet-56": 56}
+
+
+def study_pair(depth: int) -> tuple[tuple[str, Design], ...]:
+    """Plain and residual (option A) CIFAR nets of ``depth`` layers."""
+    return trio(depth)[:2]
 
 
 EXPERIMENTS: dict[str, Callable[[int | None], Experiment]] = {

@@ -9,10 +9,11 @@
 
 One training job runs per device at a time (every job for "cpu" shares one queue, every job for
 "cuda:0" another), so concurrent users queue rather than fight over the device. `status` returns
-copies of plain dicts and lists: the state (queued / running / done / cancelled / failed), each
-design's progress, the events recorded so far (from ``since``: poll incrementally with
-``status["next"]``) and errors. An ``on_event(job_id, event)`` hook, per job or for the manager,
-sees every event as it happens (e.g. to persist metrics); a failing hook is recorded, never fatal.
+a frozen `JobStatus` (also readable as the mapping ``status["state"]``): the state (queued /
+running / done / cancelled / failed, `status.JobState`), each design's `DesignProgress`, the
+events recorded so far (from ``since``: poll incrementally with ``status.next``) and errors.
+An ``on_event(job_id, event)`` hook, per job or for the manager, sees every event as it happens
+(e.g. to persist metrics); a failing hook is recorded, never fatal.
 """
 
 from __future__ import annotations
@@ -30,17 +31,77 @@ from typing import Any
 from resnet_explorer.probes.config import ProbeConfig
 from resnet_explorer.probes.data import Dataset
 from resnet_explorer.probes.errors import ProbeError
-from resnet_explorer.probes.runner import DesignSpec, Event, Probe, label_designs, resolve_device
+from resnet_explorer.probes.events import DesignEnd, DesignStart, Eval, ProbeEvent, RunSummary, Step
+from resnet_explorer.probes.runner import DesignSpec, Probe, label_designs, training_device
+from resnet_explorer.status import FINISHED, JobState, Phase, RunState, job_outcome
+from resnet_explorer.typed import Record
 
-Hook = Callable[[str, Event], None]
+Event = ProbeEvent
+Hook = Callable[[str, ProbeEvent], None]
 Report = Callable[[float, str], None]
 #: Work run after training in the same device slot: ``then(probe, cancel, report)`` gets the
 #: finished `Probe` (``probe.result.runs[i].model`` are the trained models, ``probe.data`` the
 #: data), the job's cancel `threading.Event` and
 #: ``report(fraction, text)``; what it returns becomes ``status["analysis"]``.
 Then = Callable[[Any, threading.Event, Report], Any]
-STATES = ("queued", "running", "done", "cancelled", "failed")
-_FINISHED = frozenset({"done", "cancelled", "failed"})
+
+
+@dataclass(frozen=True, eq=False)
+class DesignProgress(Record):
+    """One design of a job, as far as it got: its state, last step's figures, last held-out
+    figures, and once it ended the reason and its `RunSummary`."""
+
+    label: str
+    hash: str
+    status: RunState = "pending"
+    step: int = 0
+    steps: int | None = None
+    loss: float | None = None
+    acc: float | None = None
+    lr: float | None = None
+    elapsed: float | None = None
+    images_per_s: float | None = None
+    held_out_loss: float | None = None
+    held_out_acc: float | None = None
+    reason: str | None = None
+    diverged_at: int | None = None
+    error: str | None = None
+    summary: RunSummary | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class JobStatus(Record):
+    """A snapshot of one job (`JobManager.status`): plain data, safe to keep and compare."""
+
+    id: str
+    name: str
+    state: JobState
+    position: int | None
+    device: str
+    config: dict[str, Any]
+    designs: list[DesignProgress]
+    submitted_at: float
+    started_at: float | None
+    finished_at: float | None
+    error: str | None
+    hook_errors: list[str]
+    events: list[ProbeEvent]
+    next: int
+    phase: Phase
+    analysis: Any
+    analysis_progress: dict[str, Any]
+
+    @property
+    def finished(self) -> bool:
+        return self.state in FINISHED
+
+
+@dataclass
+class _Progress:
+    """The mutable progress of one design inside the manager (see `DesignProgress`)."""
+
+    status: RunState = "pending"
+    values: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -52,18 +113,18 @@ class _Job:
     config: ProbeConfig
     data: Dataset | None
     hook: Hook | None
-    state: str = "queued"
+    state: JobState = "queued"
     submitted_at: float = field(default_factory=time.time)
     started_at: float | None = None
     finished_at: float | None = None
     error: str | None = None
     hook_errors: list[str] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
-    progress: dict[str, dict[str, Any]] = field(default_factory=dict)
+    events: list[ProbeEvent] = field(default_factory=list)
+    progress: dict[str, _Progress] = field(default_factory=dict)
     cancel: threading.Event = field(default_factory=threading.Event)
     keep_models: bool = False
     then: Then | None = None
-    phase: str = "training"
+    phase: Phase = "training"
     analysis: Any = None
     analysis_progress: dict[str, Any] = field(default_factory=dict)
     result: Any = None
@@ -121,7 +182,7 @@ class JobManager:
         for _, design in labelled:
             size = config.image_size
             check_limits(design.replace(image_size=size) if size else design)
-        device = queue_key(resolve_device(config.device))
+        device = queue_key(training_device(config.device))
         job = _Job(
             id=f"{next(self._counter)}-{uuid.uuid4().hex[:8]}",
             name=name or ", ".join(label for label, _ in labelled),
@@ -132,10 +193,7 @@ class JobManager:
             hook=on_event,
             keep_models=keep_models,
             then=then,
-            progress={
-                label: {"status": "pending", "step": 0, "steps": config.steps}
-                for label, _ in labelled
-            },
+            progress={label: _Progress() for label, _ in labelled},
         )
         with self._lock:
             self._jobs[job.id] = job
@@ -158,7 +216,7 @@ class JobManager:
 
     def _evict(self) -> None:
         finished = sorted(
-            (j for j in self._jobs.values() if j.state in _FINISHED),
+            (j for j in self._jobs.values() if j.state in FINISHED),
             key=lambda j: j.finished_at or 0.0,
         )
         for job in finished[: max(0, len(finished) - self._keep_finished)]:
@@ -199,21 +257,19 @@ class JobManager:
                 self._then(job, probe)
             if job.keep_models:
                 job.result = probe.result
-            states = [r.status for r in probe.result.runs]
-            if job.cancel.is_set() or probe.result.status == "cancelled":
-                final, error = "cancelled", None
-            elif states and all(s in ("failed", "oom") for s in states):
-                final, error = "failed", "; ".join(r.error or r.status for r in probe.result.runs)
-            else:
-                final, error = "done", None
+            cancelled = job.cancel.is_set() or probe.result.status == "cancelled"
+            final = job_outcome((r.status for r in probe.result.runs), cancelled=cancelled)
+            error = None
+            if final == "failed":
+                error = "; ".join(r.error or r.status for r in probe.result.runs)
         except Exception as exc:  # a job must never kill the worker
             final = "failed"
             error = str(exc) if isinstance(exc, ValueError) else traceback.format_exc(limit=3)
         with self._lock:
             job.state, job.error, job.finished_at = final, error, time.time()
             for item in job.progress.values():
-                if item["status"] in ("pending", "running"):
-                    item["status"] = "cancelled" if final == "cancelled" else final
+                if item.status in ("pending", "running"):
+                    item.status = final
 
     def _then(self, job: _Job, probe: Probe) -> None:
         """Run the job's post-training work; its errors fail the job like training errors."""
@@ -235,36 +291,12 @@ class JobManager:
                 for run in probe.result.runs:
                     run.model = None  # free the weights; the analysis holds what it needs
 
-    def _record(self, job: _Job, event: Event) -> None:
-        kind = event["event"]
+    def _record(self, job: _Job, event: ProbeEvent) -> None:
         with self._lock:
             job.events.append(event)
-            label = event.get("label")
-            item = job.progress.get(label) if label is not None else None
+            item = job.progress.get(getattr(event, "label", None))
             if item is not None:
-                if kind == "design_start":
-                    item["status"] = "running"
-                elif kind == "step":
-                    item.update(
-                        step=event["step"],
-                        loss=event["loss"],
-                        acc=event["acc"],
-                        lr=event["lr"],
-                        elapsed=event["elapsed"],
-                        images_per_s=event["images_per_s"],
-                    )
-                elif kind == "eval":
-                    item.update(
-                        held_out_loss=event["held_out_loss"], held_out_acc=event["held_out_acc"]
-                    )
-                elif kind == "design_end":
-                    item.update(
-                        status=event["status"],
-                        reason=event["reason"],
-                        diverged_at=event["diverged_at"],
-                        error=event["error"],
-                        summary=event["summary"],
-                    )
+                _update(item, event)
         for hook in (self._on_event, job.hook):
             if hook is None:
                 continue
@@ -298,46 +330,49 @@ class JobManager:
             ]
             return waiting.index(job_id) + 1
 
-    def status(self, job_id: str, *, since: int = 0) -> dict[str, Any]:
-        """Plain data: state, position, per-design progress, events from ``since``, errors."""
+    def status(self, job_id: str, *, since: int = 0) -> JobStatus:
+        """State, position, per-design progress, events from ``since``, errors."""
         position = self.position(job_id)
         with self._lock:
             job = self._get(job_id)
-            return {
-                "id": job.id,
-                "name": job.name,
-                "state": job.state,
-                "position": position,
-                "device": job.device,
-                "config": job.config.to_dict(),
-                "designs": [
-                    {"label": label, "hash": d.hash, **dict(job.progress[label])}
+            return JobStatus(
+                id=job.id,
+                name=job.name,
+                state=job.state,
+                position=position,
+                device=job.device,
+                config=job.config.to_dict(),
+                designs=[
+                    DesignProgress(
+                        label=label,
+                        hash=d.hash,
+                        status=job.progress[label].status,
+                        **{"step": 0, "steps": job.config.steps, **job.progress[label].values},
+                    )
                     for label, d in job.designs
                 ],
-                "submitted_at": job.submitted_at,
-                "started_at": job.started_at,
-                "finished_at": job.finished_at,
-                "error": job.error,
-                "hook_errors": list(job.hook_errors),
-                "events": job.events[since:],
-                "next": len(job.events),
-                "phase": job.phase,
-                "analysis": job.analysis,
-                "analysis_progress": dict(job.analysis_progress),
-            }
+                submitted_at=job.submitted_at,
+                started_at=job.started_at,
+                finished_at=job.finished_at,
+                error=job.error,
+                hook_errors=list(job.hook_errors),
+                events=job.events[since:],
+                next=len(job.events),
+                phase=job.phase,
+                analysis=job.analysis,
+                analysis_progress=dict(job.analysis_progress),
+            )
 
-    def jobs(self) -> list[dict[str, Any]]:
-        """Every known job, oldest first: id, name, state, device, position, times."""
+    def jobs(self) -> list[JobStatus]:
+        """Every known job, oldest first (without their events)."""
         with self._lock:
             ids = list(self._jobs)
         out = []
         for job_id in ids:
             try:
-                s = self.status(job_id, since=1 << 62)
+                out.append(self.status(job_id, since=1 << 62))
             except ProbeError:  # evicted meanwhile
                 continue
-            s.pop("events")
-            out.append(s)
         return out
 
     def result(self, job_id: str) -> Any:
@@ -350,24 +385,49 @@ class JobManager:
         """Cancel a queued job now or a running one at its next step. False if already finished."""
         with self._lock:
             job = self._get(job_id)
-            if job.state in _FINISHED:
+            if job.state in FINISHED:
                 return False
             job.cancel.set()
             if job.state == "queued":
                 job.state, job.finished_at = "cancelled", time.time()
                 for item in job.progress.values():
-                    item["status"] = "cancelled"
+                    item.status = "cancelled"
             return True
 
-    def wait(self, job_id: str, timeout: float | None = None) -> dict[str, Any]:
+    def wait(self, job_id: str, timeout: float | None = None) -> JobStatus:
         """Block until the job finishes (or ``timeout`` seconds); returns its status."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             with self._lock:
-                finished = self._get(job_id).state in _FINISHED
+                finished = self._get(job_id).state in FINISHED
             if finished or (deadline is not None and time.monotonic() >= deadline):
                 return self.status(job_id)
             time.sleep(0.02)
+
+
+def _update(item: _Progress, event: ProbeEvent) -> None:
+    """Fold one event of a design into its progress."""
+    if isinstance(event, DesignStart):
+        item.status = "running"
+    elif isinstance(event, Step):
+        item.values.update(
+            step=event.step,
+            loss=event.loss,
+            acc=event.acc,
+            lr=event.lr,
+            elapsed=event.elapsed,
+            images_per_s=event.images_per_s,
+        )
+    elif isinstance(event, Eval):
+        item.values.update(held_out_loss=event.held_out_loss, held_out_acc=event.held_out_acc)
+    elif isinstance(event, DesignEnd):
+        item.status = event.status
+        item.values.update(
+            reason=event.reason,
+            diverged_at=event.diverged_at,
+            error=event.error,
+            summary=event.summary,
+        )
 
 
 _manager: JobManager | None = None

@@ -10,8 +10,9 @@ A run's ``config`` is the probe's settings plus ``label``, ``job`` (the job id),
 the number of classes to fit the data). Each step row holds ``loss``, ``acc``, ``lr``,
 ``elapsed`` (training seconds) and ``images_per_s``; the step an evaluation follows also gets
 ``val_loss``, ``val_acc``, ``grad_norm`` (total), ``grad_blocks`` (``{block: norm}``) and
-``update_ratio``. Design statuses map to the store's: ``done`` -> completed, ``cancelled`` ->
-cancelled, ``diverged`` / ``oom`` / ``failed`` -> failed (the reason as the error).
+``update_ratio``. Design statuses map to the store's with `status.stored_status`: ``done`` ->
+completed, ``cancelled`` -> cancelled, ``diverged`` / ``oom`` / ``failed`` -> failed (the reason
+as the error).
 """
 
 from __future__ import annotations
@@ -22,9 +23,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from resnet_explorer.design import Design
+from resnet_explorer.probes.events import (
+    DesignEnd,
+    DesignStart,
+    Eval,
+    ProbeEnd,
+    ProbeEvent,
+    ProbeStart,
+    Step,
+)
+from resnet_explorer.status import stored_status
 from resnet_explorer.store import Store
-
-_STATUS = {"done": "completed", "cancelled": "cancelled"}
 
 
 @dataclass
@@ -52,74 +61,72 @@ class StoreWriter:
         self.run_ids: dict[tuple[str, str], str] = {}
         """(job id, design label) -> run id, for every run this writer started."""
 
-    def __call__(self, job_id: str, event: dict[str, Any]) -> None:
+    def __call__(self, job_id: str, event: ProbeEvent) -> None:
         """The `JobManager` hook."""
         with self._lock:
             self._handle(job_id, event)
 
-    def event(self, event: dict[str, Any], job_id: str = "local") -> None:
+    def event(self, event: ProbeEvent, job_id: str = "local") -> None:
         """The same, as a `run_probe` ``on_event`` callback."""
         self(job_id, event)
 
-    def _handle(self, job_id: str, event: dict[str, Any]) -> None:
-        kind = event.get("event")
-        if kind == "probe_start":
+    def _handle(self, job_id: str, event: ProbeEvent) -> None:
+        if isinstance(event, ProbeStart):
             self._config[job_id] = {
-                "probe": event.get("config", {}),
-                "dataset": (event.get("dataset") or {}).get("name"),
-                "device": event.get("device"),
+                "probe": event.config,
+                "dataset": (event.dataset or {}).get("name"),
+                "device": event.device,
             }
             return
-        if kind == "probe_end":
+        if isinstance(event, ProbeEnd):
             self._config.pop(job_id, None)
             return
-        label = event.get("label")
-        if label is None:
-            return
-        key = (job_id, label)
-        if kind == "design_start":
-            base = self._config.get(job_id, {})
-            config = {
-                **base.get("probe", {}),
-                "label": label,
-                "job": job_id,
-                "dataset": base.get("dataset"),
-                "device": base.get("device"),
-                "source": self.source,
-            }
-            design = Design.from_dict(event["design"])
-            run_id = self.store.start_run(design, config)
-            self._open[key] = _Open(run_id)
-            self.run_ids[key] = run_id
+        key = (job_id, event.label)
+        if isinstance(event, DesignStart):
+            self._start(job_id, key, event)
             return
         run = self._open.get(key)
         if run is None:
             return
-        if kind == "step":
+        if isinstance(event, Step):
             run.pending.append(
                 {
-                    "step": event["step"],
-                    "loss": event.get("loss"),
-                    "acc": event.get("acc"),
-                    "lr": event.get("lr"),
-                    "elapsed": event.get("elapsed"),
-                    "images_per_s": event.get("images_per_s"),
+                    "step": event.step,
+                    "loss": event.loss,
+                    "acc": event.acc,
+                    "lr": event.lr,
+                    "elapsed": event.elapsed,
+                    "images_per_s": event.images_per_s,
                 }
             )
             if time.monotonic() - run.last_write >= self.flush_seconds:
                 self._write(run, keep_last=True)
-        elif kind == "eval":
-            row = next((r for r in reversed(run.pending) if r["step"] == event["step"]), None)
+        elif isinstance(event, Eval):
+            row = next((r for r in reversed(run.pending) if r["step"] == event.step), None)
             if row is not None:
                 row.update(_eval_metrics(event))
-        elif kind == "design_end":
+        elif isinstance(event, DesignEnd):
             self._write(run, keep_last=False)
-            status = _STATUS.get(event.get("status", ""), "failed")
+            status = stored_status(event.status)
             error = None
             if status == "failed":
-                error = event.get("error") or f"{event.get('status')}: {event.get('reason')}"
+                error = event.error or f"{event.status}: {event.reason}"
             self.store.finish_run(run.run_id, status, error)
             del self._open[key]
+
+    def _start(self, job_id: str, key: tuple[str, str], event: DesignStart) -> None:
+        base = self._config.get(job_id, {})
+        config = {
+            **base.get("probe", {}),
+            "label": event.label,
+            "job": job_id,
+            "dataset": base.get("dataset"),
+            "device": base.get("device"),
+            "source": self.source,
+        }
+        run_id = self.store.start_run(Design.from_dict(event.design), config)
+        self._open[key] = _Open(run_id)
+        self.run_ids[key] = run_id
 
     def _write(self, run: _Open, *, keep_last: bool) -> None:
         rows = run.pending[:-1] if keep_last else run.pending
@@ -129,16 +136,13 @@ class StoreWriter:
         run.last_write = time.monotonic()
 
 
-def _eval_metrics(event: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "val_loss": event.get("held_out_loss"),
-        "val_acc": event.get("held_out_acc"),
-    }
-    grads = event.get("grad_norm")
+def _eval_metrics(event: Eval) -> dict[str, Any]:
+    out: dict[str, Any] = {"val_loss": event.held_out_loss, "val_acc": event.held_out_acc}
+    grads = event.grad_norm
     if grads:
         out["grad_norm"] = grads.get("total")
         out["grad_blocks"] = grads.get("blocks", {})
-    ratios = event.get("update_ratio")
+    ratios = event.update_ratio
     if ratios:
         out["update_ratio"] = ratios.get("total")
     return out

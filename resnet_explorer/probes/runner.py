@@ -1,8 +1,9 @@
 """The probe runner: train designs briefly, one after another, on the same seeded batches.
 
 `run_probe` trains and returns a `ProbeResult`, calling ``on_event`` with each event;
-`Probe.events` is the same run as an iterator. Events are plain JSON-able dicts (``"event"``
-names the kind; non-finite numbers become None):
+`Probe.events` is the same run as an iterator. Events are the typed records of
+`probes.events`, each also a read-only mapping of its JSON form (``"event"`` names the kind;
+non-finite numbers become None):
 
 * ``probe_start``: config, dataset, designs (label, hash, params, depth).
 * ``design_start``: label, index, the design actually trained (after input-size overrides).
@@ -34,19 +35,29 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from resnet_explorer.analysis.devices import resolve_device
 from resnet_explorer.design import Design
 from resnet_explorer.errors import DesignError
 from resnet_explorer.probes.config import ProbeConfig
 from resnet_explorer.probes.data import BatchSampler, Dataset, augment, load_dataset, normalize
 from resnet_explorer.probes.errors import ProbeError
+from resnet_explorer.probes.events import (
+    DesignEnd,
+    DesignInfo,
+    DesignStart,
+    Eval,
+    ProbeEnd,
+    ProbeEvent,
+    ProbeStart,
+    RunSummary,
+    Step,
+)
 from resnet_explorer.probes.metrics import ActivationStats, ParamSnapshot, grad_norms
+from resnet_explorer.status import RunState
 
-Event = dict[str, Any]
+Event = ProbeEvent
 DesignSpec = Design | tuple[str, Design]
 CancelCheck = Callable[[], bool]
-
-#: Terminal states of one design's run.
-FINAL_STATES = ("done", "diverged", "oom", "cancelled", "failed")
 
 
 def _finite(x: float | None) -> float | None:
@@ -76,17 +87,16 @@ def make_optimizer(model: nn.Module, config: ProbeConfig) -> torch.optim.Optimiz
     return torch.optim.SGD(groups, lr=config.lr, momentum=config.momentum)
 
 
-def resolve_device(name: str) -> torch.device:
-    """``auto`` -> CUDA when available, else CPU; a CUDA device that is absent is an error."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+def training_device(name: str) -> torch.device:
+    """The training device: ``auto`` (CUDA when available, else CPU), ``cpu``, ``cuda`` or
+    ``cuda:N``, as `analysis.devices.resolve_device` reads them; anything else (``meta``, a GPU
+    that is not there) is a `ProbeError` naming the setting."""
+    from resnet_explorer.analysis._common import AnalysisError
+
     try:
-        device = torch.device(name)
-    except (RuntimeError, ValueError):
-        raise ProbeError(f"device={name!r}: use auto, cpu, cuda or cuda:N") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ProbeError(f"device={name!r}: no CUDA device is available here; use cpu or auto")
-    return device
+        return resolve_device(name).torch_device()
+    except AnalysisError as exc:
+        raise ProbeError(f"device={name!r}: {exc}") from None
 
 
 def is_oom(exc: BaseException) -> bool:
@@ -105,25 +115,25 @@ class DesignRun:
 
     label: str
     design: Design
-    status: str = "pending"
+    status: RunState = "pending"
     steps: int = 0
     diverged_at: int | None = None
     reason: str = ""
     error: str | None = None
     train_seconds: float = 0.0
-    steps_log: list[Event] = field(default_factory=list)
-    evals: list[Event] = field(default_factory=list)
+    steps_log: list[Step] = field(default_factory=list)
+    evals: list[Eval] = field(default_factory=list)
     model: nn.Module | None = field(default=None, repr=False, compare=False)
     """The trained model (eval mode), kept only when the probe was made with ``keep_models``."""
 
     def losses(self) -> list[float | None]:
-        return [s["loss"] for s in self.steps_log]
+        return [s.loss for s in self.steps_log]
 
-    def summary(self, batch_size: int) -> dict[str, Any]:
+    def summary(self, batch_size: int) -> RunSummary:
         """Final figures: training loss/acc averaged over the last tenth of the steps."""
-        finite = [s for s in self.steps_log if s["loss"] is not None]
+        finite = [s for s in self.steps_log if s.loss is not None]
         tail = finite[-max(1, len(finite) // 10) :] if finite else []
-        last_eval = self.evals[-1] if self.evals else {}
+        last_eval = self.evals[-1] if self.evals else None
         return {
             "label": self.label,
             "hash": self.design.hash,
@@ -137,10 +147,10 @@ class DesignRun:
             "images_per_s": _finite(self.steps * batch_size / self.train_seconds)
             if self.train_seconds > 0
             else None,
-            "final_train_loss": _finite(sum(s["loss"] for s in tail) / len(tail)) if tail else None,
-            "final_train_acc": _finite(sum(s["acc"] for s in tail) / len(tail)) if tail else None,
-            "held_out_loss": last_eval.get("held_out_loss"),
-            "held_out_acc": last_eval.get("held_out_acc"),
+            "final_train_loss": _finite(sum(s.loss for s in tail) / len(tail)) if tail else None,
+            "final_train_acc": _finite(sum(s.acc for s in tail) / len(tail)) if tail else None,
+            "held_out_loss": last_eval.held_out_loss if last_eval else None,
+            "held_out_acc": last_eval.held_out_acc if last_eval else None,
         }
 
 
@@ -159,7 +169,7 @@ class ProbeResult:
                 return r
         raise KeyError(label)
 
-    def summaries(self) -> list[dict[str, Any]]:
+    def summaries(self) -> list[RunSummary]:
         return [r.summary(self.config.batch_size) for r in self.runs]
 
 
@@ -205,7 +215,7 @@ class Probe:
         self.keep_models = keep_models
 
         self.config = config or ProbeConfig()
-        self.device = resolve_device(self.config.device)
+        self.device = training_device(self.config.device)
         labelled = label_designs(designs)
         first = labelled[0][1]
         size = self.config.image_size
@@ -242,22 +252,21 @@ class Probe:
         if cpu:
             torch.set_num_threads(self.config.resolved_threads())
         try:
-            yield {
-                "event": "probe_start",
-                "config": self.config.to_dict(),
-                "device": str(self.device),
-                "threads": torch.get_num_threads() if cpu else None,
-                "dataset": self.result.dataset,
-                "designs": [
-                    {
-                        "label": r.label,
-                        "hash": r.design.hash,
-                        "depth": r.design.depth,
-                        "params": _params(r.design),
-                    }
+            yield ProbeStart(
+                config=self.config.to_dict(),
+                device=str(self.device),
+                threads=torch.get_num_threads() if cpu else None,
+                dataset=self.result.dataset,
+                designs=[
+                    DesignInfo(
+                        label=r.label,
+                        hash=r.design.hash,
+                        depth=r.design.depth,
+                        params=_params(r.design),
+                    )
                     for r in self.result.runs
                 ],
-            }
+            )
             for index, run in enumerate(self.result.runs):
                 if self._cancel():
                     run.status, run.reason = "cancelled", "cancelled before it started"
@@ -266,11 +275,7 @@ class Probe:
                 yield from self._train(index, run)
             cancelled = any(r.status == "cancelled" for r in self.result.runs)
             self.result.status = "cancelled" if cancelled else "done"
-            yield {
-                "event": "probe_end",
-                "status": self.result.status,
-                "summary": self.result.summaries(),
-            }
+            yield ProbeEnd(status=self.result.status, summary=self.result.summaries())
         finally:
             if cpu:
                 torch.set_num_threads(old_threads)
@@ -283,28 +288,23 @@ class Probe:
             self._adapted[key] = self.data.adapt(*key).to(self.device)
         return self._adapted[key]
 
-    def _end_event(self, run: DesignRun) -> Event:
-        return {
-            "event": "design_end",
-            "label": run.label,
-            "status": run.status,
-            "reason": run.reason,
-            "steps": run.steps,
-            "diverged_at": run.diverged_at,
-            "error": run.error,
-            "summary": run.summary(self.config.batch_size),
-        }
+    def _end_event(self, run: DesignRun) -> DesignEnd:
+        return DesignEnd(
+            label=run.label,
+            status=run.status,
+            reason=run.reason,
+            steps=run.steps,
+            diverged_at=run.diverged_at,
+            error=run.error,
+            summary=run.summary(self.config.batch_size),
+        )
 
     def _train(self, index: int, run: DesignRun) -> Iterator[Event]:
         cfg = self.config
         run.status = "running"
-        yield {
-            "event": "design_start",
-            "label": run.label,
-            "index": index,
-            "hash": run.design.hash,
-            "design": run.design.to_dict(),
-        }
+        yield DesignStart(
+            label=run.label, index=index, hash=run.design.hash, design=run.design.to_dict()
+        )
         cuda = self.device.type == "cuda"
         loop = None
         try:
@@ -377,7 +377,7 @@ class _TrainLoop:
         self.pending: list[tuple[int, torch.Tensor, torch.Tensor, float, float]] = []
         self.train_time = 0.0  # training seconds flushed so far (evaluations excluded)
         self.interval_start = time.perf_counter()
-        self.since_eval: list[Event] = []
+        self.since_eval: list[Step] = []
 
     def _autocast(self) -> contextlib.AbstractContextManager:
         if self.bf16:
@@ -469,17 +469,16 @@ class _TrainLoop:
             step_time = even if self.cuda else host
             base += step_time
             finite = math.isfinite(loss)
-            record = {
-                "event": "step",
-                "label": run.label,
-                "step": step,
-                "loss": loss if finite else None,
-                "acc": acc,
-                "lr": lr,
-                "step_time": step_time,
-                "images_per_s": self.batch / step_time if step_time > 0 else None,
-                "elapsed": base,
-            }
+            record = Step(
+                label=run.label,
+                step=step,
+                loss=loss if finite else None,
+                acc=acc,
+                lr=lr,
+                step_time=step_time,
+                images_per_s=self.batch / step_time if step_time > 0 else None,
+                elapsed=base,
+            )
             run.steps_log.append(record)
             self.since_eval.append(record)
             run.steps = step
@@ -494,7 +493,7 @@ class _TrainLoop:
         self.interval_start = time.perf_counter()
 
     @torch.no_grad()
-    def _eval(self, step: int, extra: dict[str, Any]) -> Event:
+    def _eval(self, step: int, extra: dict[str, Any]) -> Eval:
         """Held-out loss/accuracy (plain cross-entropy) and, with diagnostics, activation stats."""
         cfg, model, data = self.cfg, self.model, self.data
         n = min(cfg.eval_size, len(data.test_y))
@@ -516,22 +515,20 @@ class _TrainLoop:
         finally:
             model.train()
         loss, right = torch.stack([total, correct]).cpu().tolist()
-        train = [s for s in self.since_eval if s["loss"] is not None]
+        train = [s for s in self.since_eval if s.loss is not None]
         self.since_eval = []
-        event = {
-            "event": "eval",
-            "label": self.run_.label,
-            "step": step,
-            "elapsed": self.train_time,
-            "held_out_loss": _finite(loss / n),
-            "held_out_acc": right / n,
-            "train_loss": _finite(sum(s["loss"] for s in train) / len(train)) if train else None,
-            "train_acc": sum(s["acc"] for s in train) / len(train) if train else None,
-            "held_out_size": n,
-        }
-        if cfg.diagnostics:
-            event["activations"] = _clean(stats.result())
-        event.update(_clean(extra))
+        event = Eval(
+            label=self.run_.label,
+            step=step,
+            elapsed=self.train_time,
+            held_out_loss=_finite(loss / n),
+            held_out_acc=right / n,
+            train_loss=_finite(sum(s.loss for s in train) / len(train)) if train else None,
+            train_acc=sum(s.acc for s in train) / len(train) if train else None,
+            held_out_size=n,
+            activations=_clean(stats.result()) if cfg.diagnostics else None,
+            **_clean(extra),
+        )
         self.run_.evals.append(event)
         self.interval_start = time.perf_counter()  # evaluation time is not training time
         return event
@@ -553,7 +550,7 @@ def run_probe(
     config: ProbeConfig | None = None,
     *,
     data: Dataset | None = None,
-    on_event: Callable[[Event], None] | None = None,
+    on_event: Callable[[ProbeEvent], None] | None = None,
     cancel: CancelCheck | Any | None = None,
 ) -> ProbeResult:
     """Train each design under ``config`` (default `ProbeConfig()`), calling ``on_event`` per event.

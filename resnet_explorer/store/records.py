@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from resnet_explorer.design import Design
+from resnet_explorer.status import STORED_FINAL, STORED_STATUSES, StoredStatus
 from resnet_explorer.store.errors import StoreError
 
 MAX_NAME = 120
@@ -17,8 +18,9 @@ MAX_TAG = 40
 MAX_TAGS = 20
 MAX_NOTES = 20_000
 MAX_JSON = 1 << 20  # one settings / results / config / metrics document
-RUN_STATUSES = ("running", "completed", "failed", "cancelled")
-FINAL_STATUSES = RUN_STATUSES[1:]
+#: A stored run's statuses (the one vocabulary of runs and jobs: `resnet_explorer.status`).
+RUN_STATUSES = STORED_STATUSES
+FINAL_STATUSES = STORED_FINAL
 #: Step metrics kept in their own columns; any other key goes to ``metrics``.
 STEP_COLUMNS = ("loss", "acc", "lr")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -89,7 +91,7 @@ class Run:
     design_hash: str
     design_json: str
     config: dict[str, Any]
-    status: str
+    status: StoredStatus
     started: str
     updated: str
     finished: str | None

@@ -20,7 +20,9 @@ from resnet_explorer.design import Design
 from resnet_explorer.errors import DesignError
 from resnet_explorer.probes import ProbeConfig, ProbeError, experiments
 from resnet_explorer.probes.data import DATASETS
-from resnet_explorer.probes.jobs import get_manager
+from resnet_explorer.probes.events import ProbeEvent, Step
+from resnet_explorer.probes.jobs import JobStatus, get_manager
+from resnet_explorer.status import is_active
 from resnet_explorer.store import Store, StoreError
 from resnet_explorer.ui import probe_charts, stored
 
@@ -157,7 +159,7 @@ def _busy() -> bool:
     busy = False
     if job_id is not None:
         try:
-            busy = get_manager().status(job_id, since=1 << 62)["state"] in ("queued", "running")
+            busy = is_active(get_manager().status(job_id, since=1 << 62).state)
         except ProbeError:
             busy = False
     st.session_state[DRAWN_BUSY] = busy
@@ -167,7 +169,7 @@ def _busy() -> bool:
 def rerun_page_when_done(state: str, drawn_busy_key: str) -> None:
     """In a polling fragment: once the job has ended, redraw the whole page if its Start
     buttons were drawn disabled (a fragment redraws only itself)."""
-    if state not in ("queued", "running") and st.session_state.pop(drawn_busy_key, False):
+    if not is_active(state) and st.session_state.pop(drawn_busy_key, False):
         st.rerun()
 
 
@@ -223,19 +225,19 @@ def experiment_panel() -> None:
         st.rerun()
 
 
-def _events(job_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _events(job_id: str) -> tuple[JobStatus, list[ProbeEvent]]:
     """The job's status and every event so far (read incrementally, kept in the session)."""
     cache = st.session_state.get(EVENTS)
     if not cache or cache["job"] != job_id:
         cache = {"job": job_id, "events": [], "next": 0}
     status = get_manager().status(job_id, since=cache["next"])
-    cache["events"].extend(status["events"])
-    cache["next"] = status["next"]
+    cache["events"].extend(status.events)
+    cache["next"] = status.next
     st.session_state[EVENTS] = cache
     return status, cache["events"]
 
 
-def current_events() -> list[dict[str, Any]]:
+def current_events() -> list[ProbeEvent]:
     """Events of this session's probe job (empty when there is none or it was forgotten)."""
     job_id = st.session_state.get(JOB)
     if job_id is None:
@@ -246,45 +248,45 @@ def current_events() -> list[dict[str, Any]]:
         return []
 
 
-def _state_line(status: dict[str, Any]) -> None:
-    state, position = status["state"], status["position"]
+def _state_line(status: JobStatus) -> None:
+    state, position = status.state, status.position
     if state == "queued":
         st.info(
-            f"Queued: number {position} in line for {status['device']} "
+            f"Queued: number {position} in line for {status.device} "
             "(one training job per device at a time, across every user).",
             icon=":material/hourglass_top:",
         )
     elif state == "running":
-        st.caption(f"Running on {status['device']}: **{status['name']}**")
+        st.caption(f"Running on {status.device}: **{status.name}**")
     elif state == "done":
-        seconds = (status["finished_at"] or 0) - (status["started_at"] or 0)
-        st.success(f"Done in {seconds:.1f} s: {status['name']}", icon=":material/check_circle:")
+        seconds = (status.finished_at or 0) - (status.started_at or 0)
+        st.success(f"Done in {seconds:.1f} s: {status.name}", icon=":material/check_circle:")
     elif state == "cancelled":
-        st.warning(f"Stopped: {status['name']}", icon=":material/stop_circle:")
+        st.warning(f"Stopped: {status.name}", icon=":material/stop_circle:")
     else:
-        st.error(f"Failed: {status['error']}")
-    for err in status["hook_errors"][:3]:
+        st.error(f"Failed: {status.error}")
+    for err in status.hook_errors[:3]:
         st.warning(f"Not saved to the run history: {err}")
 
 
-def _progress_rows(status: dict[str, Any]) -> None:
-    cfg = status["config"]
-    for d in status["designs"]:
-        step = d.get("step", 0)
+def _progress_rows(status: JobStatus) -> None:
+    cfg = status.config
+    for d in status.designs:
+        step = d.step
         if cfg["steps"]:
             frac = min(1.0, step / cfg["steps"])
             where = f"step {step}/{cfg['steps']}"
         else:
-            frac = min(1.0, (d.get("elapsed") or 0) / cfg["seconds"])
-            where = f"step {step}, {d.get('elapsed') or 0:.1f}/{cfg['seconds']:g} s"
-        parts = [f"**{d['label']}** · {d['status']} · {where}"]
-        if d.get("loss") is not None:
-            parts.append(f"loss {d['loss']:.3f} · acc {d['acc']:.2f}")
-        if d.get("held_out_acc") is not None:
-            parts.append(f"held-out acc {d['held_out_acc']:.3f}")
-        if d.get("error"):
-            parts.append(d["error"])
-        st.progress(frac if d["status"] != "pending" else 0.0, text=" · ".join(parts))
+            frac = min(1.0, (d.elapsed or 0) / cfg["seconds"])
+            where = f"step {step}, {d.elapsed or 0:.1f}/{cfg['seconds']:g} s"
+        parts = [f"**{d.label}** · {d.status} · {where}"]
+        if d.loss is not None:
+            parts.append(f"loss {d.loss:.3f} · acc {d.acc:.2f}")
+        if d.held_out_acc is not None:
+            parts.append(f"held-out acc {d.held_out_acc:.3f}")
+        if d.error:
+            parts.append(d.error)
+        st.progress(frac if d.status != "pending" else 0.0, text=" · ".join(parts))
 
 
 @st.fragment(run_every=1.0)
@@ -299,15 +301,13 @@ def live() -> None:
     except ProbeError:
         st.info("The last run is no longer in memory; find it in the run history.")
         return
-    rerun_page_when_done(status["state"], DRAWN_BUSY)
+    rerun_page_when_done(status.state, DRAWN_BUSY)
     _state_line(status)
     _progress_rows(status)
-    if status["state"] in ("queued", "running") and st.button(
-        "Stop", icon=":material/stop:", key="probe_stop"
-    ):
+    if is_active(status.state) and st.button("Stop", icon=":material/stop:", key="probe_stop"):
         get_manager().cancel(job_id)
         st.toast("Stopping at the next step")
-    if not any(e["event"] == "step" for e in events):
+    if not any(isinstance(e, Step) for e in events):
         return
     x = st.radio(
         "x axis",
@@ -320,19 +320,19 @@ def live() -> None:
         probe_charts.training_curves(events, "step" if x == "step" else "elapsed"),
         key="probe_curves",
     )
-    if status["state"] not in ("queued", "running"):
+    if status.finished:
         _summary(status)
         _saved_as(job_id, status)
 
 
-def _summary(status: dict[str, Any]) -> None:
+def _summary(status: JobStatus) -> None:
     rows = []
-    for d in status["designs"]:
-        s = d.get("summary") or {}
+    for d in status.designs:
+        s = d.summary or {}
         rows.append(
             {
-                "design": d["label"],
-                "status": d["status"],
+                "design": d.label,
+                "status": d.status,
                 "steps": s.get("steps"),
                 "train loss": s.get("final_train_loss"),
                 "train acc": s.get("final_train_acc"),
@@ -345,13 +345,13 @@ def _summary(status: dict[str, Any]) -> None:
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="probe_summary")
 
 
-def _saved_as(job_id: str, status: dict[str, Any]) -> None:
+def _saved_as(job_id: str, status: JobStatus) -> None:
     """Which library runs hold this job's designs."""
     store = stored.open_store(quiet=True)
     if store is None:
         return
     ids = _writer(str(store.path)).run_ids
-    saved = [(d["label"], ids.get((job_id, d["label"]))) for d in status["designs"]]
+    saved = [(d.label, ids.get((job_id, d.label))) for d in status.designs]
     saved = [(label, run_id) for label, run_id in saved if run_id]
     if saved:
         st.caption(

@@ -4,39 +4,41 @@ Streamlit here, so they are easy to test)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
+from resnet_explorer.probes.events import Eval, ProbeEvent, Step
+
 COLORS = qualitative.Plotly
 
 
-def curves(events: list[dict[str, Any]]) -> dict[str, dict[str, list[Any]]]:
+def curves(events: Sequence[ProbeEvent]) -> dict[str, dict[str, list[Any]]]:
     """Per design label: the step events' ``step``/``elapsed``/``loss``/``acc`` and the eval
     events' ``eval_step``/``eval_elapsed``/``val_loss``/``val_acc``, in order."""
     out: dict[str, dict[str, list[Any]]] = {}
     keys = ("step", "elapsed", "loss", "acc", "eval_step", "eval_elapsed", "val_loss", "val_acc")
     for e in events:
-        kind = e.get("event")
-        if kind not in ("step", "eval"):
+        if not isinstance(e, (Step, Eval)):
             continue
-        c = out.setdefault(e["label"], {k: [] for k in keys})
-        if kind == "step":
-            c["step"].append(e["step"])
-            c["elapsed"].append(e["elapsed"])
-            c["loss"].append(e["loss"])
-            c["acc"].append(e["acc"])
+        c = out.setdefault(e.label, {k: [] for k in keys})
+        if isinstance(e, Step):
+            c["step"].append(e.step)
+            c["elapsed"].append(e.elapsed)
+            c["loss"].append(e.loss)
+            c["acc"].append(e.acc)
         else:
-            c["eval_step"].append(e["step"])
-            c["eval_elapsed"].append(e["elapsed"])
-            c["val_loss"].append(e["held_out_loss"])
-            c["val_acc"].append(e["held_out_acc"])
+            c["eval_step"].append(e.step)
+            c["eval_elapsed"].append(e.elapsed)
+            c["val_loss"].append(e.held_out_loss)
+            c["val_acc"].append(e.held_out_acc)
     return out
 
 
-def training_curves(events: list[dict[str, Any]], x: str = "step") -> go.Figure:
+def training_curves(events: Sequence[ProbeEvent], x: str = "step") -> go.Figure:
     """Loss and accuracy, training (lines) and held-out (markers), against ``x`` ("step" or
     "elapsed": training seconds), one colour per design."""
     by_label = curves(events)
@@ -106,16 +108,16 @@ def grad_flow_at_init(results: dict[str, dict[str, Any]]) -> go.Figure:
     return fig
 
 
-def grad_flow_over_training(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def grad_flow_over_training(events: Sequence[ProbeEvent]) -> dict[str, dict[str, Any]]:
     """Per design: ``{"steps": [...], "blocks": [...], "z": [[norm per step] per block]}`` from
     the eval events that carry per-block gradient norms (stem and head left out)."""
     out: dict[str, dict[str, Any]] = {}
     for e in events:
-        if e.get("event") != "eval" or not e.get("grad_norm"):
+        if not isinstance(e, Eval) or not e.grad_norm:
             continue
-        blocks = {k: v for k, v in e["grad_norm"]["blocks"].items() if k not in ("stem", "head")}
-        d = out.setdefault(e["label"], {"steps": [], "rows": []})
-        d["steps"].append(e["step"])
+        blocks = {k: v for k, v in e.grad_norm["blocks"].items() if k not in ("stem", "head")}
+        d = out.setdefault(e.label, {"steps": [], "rows": []})
+        d["steps"].append(e.step)
         d["rows"].append(blocks)
     result = {}
     for label, d in out.items():

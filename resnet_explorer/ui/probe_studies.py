@@ -15,28 +15,24 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from resnet_explorer import presets
 from resnet_explorer.design import Design
 from resnet_explorer.errors import DesignError
-from resnet_explorer.probes import ProbeConfig, ProbeError, gradient_flow_at_init, landscape, lesion
-from resnet_explorer.probes.jobs import get_manager
+from resnet_explorer.probes import (
+    ProbeConfig,
+    ProbeError,
+    experiments,
+    gradient_flow_at_init,
+    landscape,
+    lesion,
+)
+from resnet_explorer.probes.jobs import JobStatus, get_manager
+from resnet_explorer.status import is_active
 from resnet_explorer.ui import probe, probe_charts
 
 LANDSCAPE_JOB = "probe_landscape_job"
 LESION_JOB = "probe_lesion_job"
-DEPTHS = (20, 32, 44, 56, 110)
-#: Training before a study: the experiments' fast CPU settings.
-STUDY_TRAINING = {"image_size": 16, "batch_size": 64, "lr": 0.05, "warmup": 0.1, "eval_every": 0}
-
-
-def trio(depth: int) -> list[tuple[str, Design]]:
-    """Plain, residual (option A) and full pre-activation CIFAR nets of ``depth`` layers."""
-    base = presets.get(f"resnet{depth}")
-    return [
-        (f"plain{depth}", base.replace(shortcut="none")),
-        (f"resnet{depth}", base),
-        (f"preact{depth}", base.replace(activation_order="full_preact")),
-    ]
+DEPTHS = experiments.CIFAR_DEPTHS
+PICKED = "the designs picked on Train"
 
 
 @st.cache_data(max_entries=64, show_spinner="Measuring gradients at initialisation...")
@@ -48,7 +44,7 @@ def gradient_flow() -> None:
     """Per-block gradient norm vs depth at init, and a heatmap over the session's last run."""
     st.subheader("At initialisation")
     depth = st.select_slider("Depth", DEPTHS, value=56, key="probe_flow_depth")
-    results = {label: _flow(d.to_json()) for label, d in trio(depth)}
+    results = {label: _flow(d.to_json()) for label, d in experiments.trio(depth)}
     st.plotly_chart(probe_charts.grad_flow_at_init(results), key="probe_flow_init")
     first = {label: r["blocks"][0]["grad_norm"] for label, r in results.items()}
     last = {label: r["blocks"][-1]["grad_norm"] for label, r in results.items()}
@@ -77,23 +73,18 @@ def gradient_flow() -> None:
 
 def _pair_picker(key: str, picked: list[tuple[str, Design]]) -> list[tuple[str, Design]]:
     choice = st.radio(
-        "Designs",
-        ["plain-20 vs ResNet-20", "plain-56 vs ResNet-56", "the designs picked on Train"],
-        horizontal=True,
-        key=f"{key}_pair",
+        "Designs", [*experiments.STUDY_PAIRS, PICKED], horizontal=True, key=f"{key}_pair"
     )
-    if choice.startswith("plain-20"):
-        return trio(20)[:2]
-    if choice.startswith("plain-56"):
-        return trio(56)[:2]
-    return picked
+    if choice == PICKED:
+        return picked
+    return list(experiments.study_pair(experiments.STUDY_PAIRS[choice]))
 
 
 def _study_job(
     key: str, designs: list[tuple[str, Design]], steps: int, then: Callable, name: str
 ) -> None:
     try:
-        config = ProbeConfig(steps=steps, **STUDY_TRAINING)
+        config = ProbeConfig.study(steps=steps)
         job_id = get_manager().submit(designs, config, name=name, then=then)
     except (ProbeError, DesignError) as exc:
         st.error(f"Not started: {exc}")
@@ -101,7 +92,7 @@ def _study_job(
     st.session_state[key] = job_id
 
 
-def _study_status(key: str) -> dict[str, Any] | None:
+def _study_status(key: str) -> JobStatus | None:
     """Queue place, training and study progress, Stop; the status once there is one."""
     job_id = st.session_state.get(key)
     if job_id is None:
@@ -111,23 +102,23 @@ def _study_status(key: str) -> dict[str, Any] | None:
     except ProbeError:
         st.info("The last study is no longer in memory; run it again.")
         return None
-    state = status["state"]
+    state = status.state
     probe.rerun_page_when_done(state, f"{key}_drawn_busy")
     if state == "queued":
-        st.info(f"Queued: number {status['position']} in line for {status['device']}.")
+        st.info(f"Queued: number {status.position} in line for {status.device}.")
     elif state == "running":
-        if status["phase"] == "training":
-            done = sum(d.get("step", 0) for d in status["designs"])
-            total = sum(status["config"]["steps"] or 0 for _ in status["designs"]) or 1
-            st.progress(min(1.0, done / total), text=f"Training {status['name']}: {done}/{total}")
+        if status.phase == "training":
+            done = sum(d.step for d in status.designs)
+            total = sum(status.config["steps"] or 0 for _ in status.designs) or 1
+            st.progress(min(1.0, done / total), text=f"Training {status.name}: {done}/{total}")
         else:
-            p = status["analysis_progress"]
+            p = status.analysis_progress
             st.progress(p.get("fraction", 0.0), text=f"Evaluating: {p.get('text', '')}")
     elif state == "failed":
-        st.error(f"Failed: {status['error']}")
+        st.error(f"Failed: {status.error}")
     elif state == "cancelled":
         st.warning("Stopped.")
-    if state in ("queued", "running") and st.button("Stop", key=f"{key}_stop"):
+    if is_active(state) and st.button("Stop", key=f"{key}_stop"):
         get_manager().cancel(job_id)
     return status
 
@@ -188,8 +179,7 @@ def _running(key: str) -> bool:
     running = False
     if job_id is not None:
         try:
-            state = get_manager().status(job_id, since=1 << 62)["state"]
-            running = state in ("queued", "running")
+            running = is_active(get_manager().status(job_id, since=1 << 62).state)
         except ProbeError:
             running = False
     st.session_state[f"{key}_drawn_busy"] = running  # see probe.rerun_page_when_done
@@ -206,7 +196,7 @@ def landscape_view() -> None:
             icon=":material/landscape:",
         )
         return
-    result = status.get("analysis")
+    result = status.analysis
     if not result:
         return
     st.plotly_chart(probe_charts.landscape_line(result), key="probe_ls_line_chart")
@@ -272,7 +262,7 @@ def lesion_view() -> None:
             icon=":material/content_cut:",
         )
         return
-    result = status.get("analysis")
+    result = status.analysis
     if not result:
         return
     st.plotly_chart(probe_charts.lesion_chart(result), key="probe_lesion_chart")
