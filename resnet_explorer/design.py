@@ -15,14 +15,25 @@ Conventions (shared with torchvision's ``models/resnet.py``):
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import json
 import math
 import zlib
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
+from resnet_explorer import jsonio
 from resnet_explorer.errors import DesignError
 
 BlockType = Literal["basic", "bottleneck"]
@@ -79,6 +90,23 @@ def norm_groups(channels: int) -> int:
 FORMAT_VERSION = 1
 _URL_PREFIX = "v1."
 MAX_JSON_BYTES = 64 * 1024
+_DAMAGED_LINK = "this design link is damaged or incomplete; copy the whole link again"
+
+# Strict values: JSON's "224", 224.0, true or "yes" are not an image size or a flag (lax
+# coercion once turned `true` into image size 1). Floats accept whole numbers (2 -> 2.0).
+StrictInt = Annotated[int, Strict()]
+StrictFloat = Annotated[float, Strict()]
+StrictBool = Annotated[bool, Strict()]
+
+
+def _whole_stride(value: Any) -> Any:
+    # Literal[1, 2] alone accepts True and 2.0 (they compare equal); a stride is a whole number.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PydanticCustomError("literal_error", "Input should be 1 or 2")
+    return value
+
+
+Stride = Annotated[Literal[1, 2], BeforeValidator(_whole_stride)]
 
 
 class Stage(BaseModel):
@@ -86,9 +114,11 @@ class Stage(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    blocks: int = Field(ge=1, le=1000, description="number of blocks in the stage")
-    width: int = Field(ge=1, le=8192, description="planes (bottleneck output is width x expansion)")
-    stride: Literal[1, 2] = Field(default=1, description="stride of the stage's first block")
+    blocks: StrictInt = Field(ge=1, le=1000, description="number of blocks in the stage")
+    width: StrictInt = Field(
+        ge=1, le=8192, description="planes (bottleneck output is width x expansion)"
+    )
+    stride: Stride = Field(default=1, description="stride of the stage's first block")
     block: BlockType | None = Field(
         default=None, description="block type of this stage; None = the design's block type"
     )
@@ -110,34 +140,34 @@ class Design(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     # input
-    in_channels: int = Field(default=3, ge=1, le=64)
-    image_size: int = Field(default=224, ge=1, le=2048)
-    num_classes: int = Field(default=1000, ge=1, le=100_000)
+    in_channels: StrictInt = Field(default=3, ge=1, le=64)
+    image_size: StrictInt = Field(default=224, ge=1, le=2048)
+    num_classes: StrictInt = Field(default=1000, ge=1, le=100_000)
     # stem
     stem: StemType = "imagenet"
-    stem_width: int = Field(default=64, ge=1, le=1024)
+    stem_width: StrictInt = Field(default=64, ge=1, le=1024)
     # body
     stages: tuple[Stage, ...] = Field(default=_DEFAULT_STAGES, min_length=1, max_length=12)
     block: BlockType = "basic"
-    expansion: int = Field(default=4, ge=1, le=16)
+    expansion: StrictInt = Field(default=4, ge=1, le=16)
     stride_on: StridePlacement = "3x3"
-    groups: int = Field(default=1, ge=1, le=1024)
-    width_per_group: int = Field(default=64, ge=1, le=4096)
-    width_factor: float = Field(default=1.0, gt=0, le=32, allow_inf_nan=False)
+    groups: StrictInt = Field(default=1, ge=1, le=1024)
+    width_per_group: StrictInt = Field(default=64, ge=1, le=4096)
+    width_factor: StrictFloat = Field(default=1.0, gt=0, le=32, allow_inf_nan=False)
     shortcut: ShortcutOption = "B"
     activation_order: ActivationOrder = "original"
     activation: ActivationFunction = "relu"
     norm: Normalization = "batch"
-    zero_init_residual: bool = False
-    stochastic_depth: float = Field(default=0.0, ge=0, lt=1, allow_inf_nan=False)
+    zero_init_residual: StrictBool = False
+    stochastic_depth: StrictFloat = Field(default=0.0, ge=0, lt=1, allow_inf_nan=False)
     init: InitScheme = "kaiming_fan_out"
     # head
-    final_norm: bool = Field(
+    final_norm: StrictBool = Field(
         default=False,
         description="norm + activation after the last stage (the pre-activation head); "
         "defaults to True for full_preact",
     )
-    dropout: float = Field(default=0.0, ge=0, lt=1, allow_inf_nan=False)
+    dropout: StrictFloat = Field(default=0.0, ge=0, lt=1, allow_inf_nan=False)
 
     # --- construction -------------------------------------------------------------------
 
@@ -313,11 +343,7 @@ class Design(BaseModel):
             raise DesignError(
                 f"design JSON is {len(text):,} bytes; at most {MAX_JSON_BYTES:,} are accepted"
             )
-        try:
-            data = json.loads(text)
-        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-            raise DesignError(f"design JSON is malformed: {exc}") from None
-        return cls.from_dict(data)
+        return cls.from_dict(jsonio.parse(text, what="design JSON", error=DesignError))
 
     @classmethod
     def from_dict(cls, data: Any) -> Design:
@@ -353,17 +379,20 @@ class Design(BaseModel):
         if len(body) > 4 * MAX_JSON_BYTES:
             raise DesignError("design link is too long")
         try:
+            packed = base64.b64decode(body + "=" * (-len(body) % 4), b"-_", validate=True)
             inflater = zlib.decompressobj()
-            raw = inflater.decompress(
-                base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)), MAX_JSON_BYTES
-            )
-            if not inflater.eof:  # truncated, or larger than any design
-                raise ValueError("incomplete data")
-            data = json.loads(raw)
-        except (ValueError, zlib.error, RecursionError) as exc:
-            raise DesignError(f"design link is damaged and cannot be read ({exc})") from None
+            raw = inflater.decompress(packed, MAX_JSON_BYTES)
+        except (binascii.Error, ValueError, zlib.error):
+            raise DesignError(_DAMAGED_LINK) from None
+        # truncated, larger than any design, or bytes (a second stream) after the design
+        if not inflater.eof or inflater.unconsumed_tail or inflater.unused_data:
+            raise DesignError(_DAMAGED_LINK)
+        try:
+            data = jsonio.parse(raw, what="design link", error=DesignError)
+        except DesignError:
+            raise DesignError(_DAMAGED_LINK) from None
         if not isinstance(data, dict):
-            raise DesignError("design link is damaged: it does not hold a design")
+            raise DesignError(f"{_DAMAGED_LINK}: it does not hold a design")
         return cls.from_dict(data)
 
     def replace(self, **changes: Any) -> Design:

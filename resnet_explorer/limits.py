@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 
@@ -9,17 +10,25 @@ from resnet_explorer.design import Design
 from resnet_explorer.errors import DesignTooLarge
 
 _BYTES_PER_VALUE = 4  # fp32
+_MAX_CAP = 1e15  # far above any machine; keeps the cap a plain 64-bit integer
 
 
 def _env_int(name: str, default: int) -> int:
+    """``$name`` as a positive whole number (``1e9`` and ``4096`` are fine; ``inf``, ``nan``,
+    ``1e400``, ``0``, ``-5`` or ``lots`` are refused with a message naming the variable)."""
     raw = os.environ.get(name)
-    if raw is None:
+    if raw is None or not raw.strip():
         return default
     try:
-        value = int(float(raw))
+        value = float(raw)
     except ValueError:
-        raise DesignTooLarge(f"{name}={raw!r} is not a number") from None
-    return value
+        value = math.nan
+    if not math.isfinite(value) or value < 1 or value > _MAX_CAP:
+        raise DesignTooLarge(
+            f"{name}={raw.strip()[:40]!r} is not a usable cap: give a finite positive number "
+            f"(at most {_MAX_CAP:.0e}), e.g. {name}={default}, or unset it for the default"
+        )
+    return int(value)
 
 
 @dataclass(frozen=True)

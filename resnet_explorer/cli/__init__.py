@@ -35,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     printed as ``error: MESSAGE`` on stderr (exit 2, or 1 for a failing tool such as ``dot``).
     """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # a bad option: argparse prints usage, SystemExit(2)
     try:
         return int(args.handler(args) or 0)
     except ResNetExplorerError as exc:

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from resnet_explorer import presets
-from resnet_explorer.design import Design
+from resnet_explorer.design import MAX_JSON_BYTES, Design
 from resnet_explorer.errors import DesignError, ResNetExplorerError
+from resnet_explorer.files import read_text_limited
 
 SCHEMA_PREFIX = "resnet-explorer"
 
@@ -25,15 +26,11 @@ def load_design(ref: str) -> tuple[str, Design]:
     if ref.startswith("v1."):
         return "link", Design.from_url(ref)
     path = Path(ref)
-    if path.suffix.lower() == ".json" or path.exists():
+    if path.suffix.lower() == ".json" or path.exists() or path.is_symlink():
         if path.is_dir():
             raise CliError(f"{ref!r} is a folder, not a design file")
-        if not path.is_file():
-            raise CliError(f"design file {ref!r} does not exist")
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise CliError(f"cannot read design file {ref!r}: {exc}") from None
+        # stat first: a FIFO or a device is refused unopened, a huge file unread
+        text = read_text_limited(path, MAX_JSON_BYTES, what="design file", error=CliError)
         try:
             return path.stem, Design.from_json(text)
         except DesignError as exc:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from resnet_explorer.cli.common import CliError, load_design, print_json, schema
+from resnet_explorer.files import check_output, write_file
 
 _BLOCK = re.compile(r"^(?:layer(?P<layer>\d+)|(?P<stage>\d+))\.(?P<block>\d+)$")
 
@@ -31,6 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--format", choices=["dot", "svg", "png", "pdf"], help="default: from -o, else dot"
     )
     parser.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing output file")
     parser.add_argument("--json", action="store_true", help="print a JSON summary with the DOT")
     parser.set_defaults(handler=run)
 
@@ -57,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"{fmt.upper()} is binary: write it to a file with -o FILE")
     if args.block and args.compare:
         raise CliError("--block and --compare cannot be combined")
+    if args.output:  # refuse before the work (the rules: resnet_explorer.files)
+        check_output(args.output, force=args.force, what="diagram file")
     label, design = load_design(args.ref)
     if args.compare:
         other_label, other = load_design(args.compare)
@@ -80,10 +84,7 @@ def run(args: argparse.Namespace) -> int:
         kind = "network"
     data = render(graph, fmt)  # a RenderError (dot failed) exits 1 with its message
     if args.output:
-        try:
-            Path(args.output).write_bytes(data)
-        except OSError as exc:
-            raise CliError(f"cannot write {args.output!r}: {exc}") from None
+        write_file(args.output, data, force=args.force, what="diagram file")
     if args.json:
         source = graph.source
         print_json(

@@ -31,6 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--workers", type=int, help="local worker processes (0 = in-process)")
     parser.add_argument("--ray-address", help="Ray cluster address (default: RAY_ADDRESS)")
     parser.add_argument("--out", metavar="RESULTS.jsonl", help="write results as JSON lines")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing --out file")
     parser.add_argument("--top", type=int, default=5, help="rows of the top-k table")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.set_defaults(handler=run)
@@ -38,10 +39,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from resnet_explorer.explore import EvalOptions, Space, explore, top_k
-    from resnet_explorer.explore.backends import LocalBackend, RayBackend
+    from resnet_explorer.explore.backends import make_backend
 
     if args.samples is None or args.samples < 1 or args.samples > 1_000_000:
         raise CliError(f"--samples {args.samples}: a whole number 1..1000000")
+    if args.seed is not None and args.seed < 0:
+        raise CliError(f"--seed {args.seed}: a whole number >= 0")
     if args.workers is not None and args.workers < 0:
         raise CliError(f"--workers {args.workers}: >= 0")
     space = Space.load(args.space)
@@ -58,21 +61,9 @@ def run(args: argparse.Namespace) -> int:
         probe=probe,
         device=args.device,
     )
-    if args.backend == "ray":
-        backend: Any = RayBackend(args.ray_address)
-        if not backend.address:
-            try:
-                import ray
-
-                connected = ray.is_initialized()
-            except ImportError:
-                raise CliError("the Ray backend needs the 'ray' package") from None
-            if not connected:
-                raise CliError(
-                    "--backend ray needs --ray-address or RAY_ADDRESS ('local' starts one)"
-                )
-    else:
-        backend = LocalBackend(args.workers)
+    if args.ray_address and args.backend != "ray":
+        raise CliError("--ray-address goes with --backend ray")
+    backend = make_backend(args.backend, address=args.ray_address, workers=args.workers)
 
     progress = _Progress(sys.stderr)
     try:
@@ -83,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
             options=options,
             backend=backend,
             out=args.out,
+            force=args.force,
             on_event=progress.update,
         )
     except KeyboardInterrupt:
@@ -107,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
         print_json(summary)
     else:
         _print_summary(summary, metric)
-    return 1 if result.counts().get("failed") else 0
+    counts = result.counts()
+    return 1 if counts.get("failed") or counts.get("cut_short") else 0
 
 
 class _Progress:

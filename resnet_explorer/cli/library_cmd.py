@@ -4,13 +4,11 @@ import). The file is ``--db PATH``, else ``$RESNET_EXPLORER_DB``, else the user'
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from resnet_explorer.cli.common import CliError, load_design, print_json, schema
+from resnet_explorer.files import check_output, read_limited, write_file
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -214,11 +212,9 @@ def run_delete(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     from resnet_explorer.store import NotFoundError, dumps, exchange
 
-    out = Path(args.output) if args.output else None
-    if out is not None and out.exists() and not args.force:
-        raise CliError(f"{out} exists; pass --force to overwrite it, or choose another file")
-    if out is not None and out.is_dir():
-        raise CliError(f"{out} is a directory")
+    out = args.output
+    if out is not None:  # refuse before reading the library (the rules: resnet_explorer.files)
+        check_output(out, force=args.force, what="export file")
     if _missing(args):
         if args.names:
             raise NotFoundError(f"no design named {args.names[0]!r}: the library is empty")
@@ -230,7 +226,7 @@ def run_export(args: argparse.Namespace) -> int:
     if out is None:
         sys.stdout.write(text)
         return 0
-    _write_atomically(out, text)
+    write_file(out, text, force=args.force, what="export file")
     print(
         f"exported {len(doc['designs'])} designs, {len(doc['profiles'])} profiles and "
         f"{len(doc['runs'])} runs to {out}",
@@ -239,34 +235,10 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Write to a temporary file beside ``path``, then rename: never a half-written file."""
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
-    except OSError as exc:
-        raise CliError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def run_import(args: argparse.Namespace) -> int:
-    path = Path(args.file)
-    if not path.is_file():
-        raise CliError(f"export file {args.file!r} does not exist")
-    from resnet_explorer.store import exchange
+    from resnet_explorer.store import exchange, loads
 
-    if path.stat().st_size > exchange.MAX_IMPORT_BYTES:
-        raise CliError(f"{args.file!r} is larger than {exchange.MAX_IMPORT_BYTES:,} bytes")
-    try:
-        text = path.read_bytes()
-    except OSError as exc:
-        raise CliError(f"cannot read {args.file!r}: {exc.strerror or exc}") from None
-    from resnet_explorer.store import loads
+    text = read_limited(args.file, exchange.MAX_IMPORT_BYTES, what="export file", error=CliError)
 
     doc = loads(text)
     with _store(args) as store:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
-from pathlib import Path
 
+from resnet_explorer import units
 from resnet_explorer.cli.common import CliError, load_design, print_json, schema
+from resnet_explorer.files import check_output, write_file
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -83,27 +82,6 @@ def _candidate(ref: str, store):
     return Candidate(label, design, source)
 
 
-def _write(path: Path, text: str, force: bool) -> None:
-    if path.exists() and not force:
-        raise CliError(f"{path} exists; pass --force to overwrite it")
-    if path.parent and not path.parent.exists():
-        raise CliError(f"folder {path.parent} does not exist")
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise CliError(f"cannot write {str(path)!r}: {exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise CliError(f"cannot write {str(path)!r}: {exc}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def run(args: argparse.Namespace) -> int:
     from resnet_explorer.report import MAX_CANDIDATES, build_report
 
@@ -117,11 +95,9 @@ def run(args: argparse.Namespace) -> int:
         raise CliError("--json prints a summary; write the report itself with -o FILE")
     if not args.output and sys.stdout.isatty():
         raise CliError("the report is a large HTML file: write it with -o review.html")
-    output = Path(args.output) if args.output else None
-    if output is not None and output.is_dir():
-        raise CliError(f"{output} is a folder; give a file name, e.g. {output / 'review.html'}")
-    if output is not None and output.exists() and not args.force:
-        raise CliError(f"{output} exists; pass --force to overwrite it")
+    output = args.output
+    if output is not None:  # refuse before the work (the rules: resnet_explorer.files)
+        check_output(output, force=args.force, what="report file")
     store = _store(args)
     candidates = [_candidate(ref, store) for ref in args.refs]
     text = build_report(
@@ -130,12 +106,12 @@ def run(args: argparse.Namespace) -> int:
     if output is None:
         sys.stdout.write(text)
         return 0
-    _write(output, text, args.force)
+    write_file(output, text, force=args.force, what="report file")
     if args.json:
         print_json(
             {
                 "schema": schema("report"),
-                "output": str(output),
+                "output": output,
                 "bytes": len(text.encode()),
                 "designs": [
                     {"name": c.name, "source": c.source, "hash": c.design.hash} for c in candidates
@@ -144,5 +120,6 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         names = ", ".join(c.name for c in candidates)
-        print(f"wrote {output} ({len(text.encode()) / 1e6:.1f} MB): {names}", file=sys.stderr)
+        size = units.nbytes(len(text.encode()))
+        print(f"wrote {output} ({size}): {names}", file=sys.stderr)
     return 0

@@ -243,7 +243,7 @@ class RayBackend(Backend):
         evaluate: EvalFn = evaluate_design,
         poll_s: float = 0.2,
     ) -> None:
-        self.address = address or os.environ.get("RAY_ADDRESS")
+        self.address = ray_address(address)
         self.max_retries = max_retries
         self.num_cpus = num_cpus
         self.num_gpus = num_gpus
@@ -329,10 +329,37 @@ class RayBackend(Backend):
                 ray.shutdown()
 
 
+#: How to get Ray (the version the tests run against).
+RAY_INSTALL = "pip install 'ray[default]==2.60.0'"
+BACKENDS = ("local", "ray")
+
+
+def ray_address(address: str | None = None) -> str | None:
+    """The Ray cluster to use: ``address`` (a CLI flag) or ``$RAY_ADDRESS``. A cluster address
+    is server configuration, never a field of the web page (results come back unpickled from
+    whatever answers at that address)."""
+    return address or os.environ.get("RAY_ADDRESS") or None
+
+
 def make_backend(name: str, *, address: str | None = None, workers: int | None = None) -> Backend:
-    """``local`` or ``ray`` by name (for the CLI and the page)."""
+    """The backend called ``name`` (``local`` or ``ray``), checked before any work: the one way
+    the CLI and the app build one. `BackendError` when it cannot run (no Ray package, no
+    cluster address, a bad worker count)."""
     if name == "local":
         return LocalBackend(workers)
-    if name == "ray":
-        return RayBackend(address)
-    raise BackendError(f"backend {name!r}: use local or ray")
+    if name != "ray":
+        raise BackendError(f"backend {name!r}: use {' or '.join(BACKENDS)}")
+    try:
+        import ray
+    except ImportError:
+        raise BackendError(
+            f"the Ray backend needs the 'ray' package, which is not installed: {RAY_INSTALL} "
+            "(or use the local backend)"
+        ) from None
+    backend = RayBackend(ray_address(address))
+    if not backend.address and not ray.is_initialized():
+        raise BackendError(
+            "the Ray backend needs a cluster: set RAY_ADDRESS (or pass --ray-address); "
+            "'local' starts a single-machine Ray here"
+        )
+    return backend

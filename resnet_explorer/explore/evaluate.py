@@ -81,6 +81,24 @@ class EvalOptions:
         except ProbeError as exc:
             raise EvalError(str(exc)) from None
 
+    def check_data(self) -> None:
+        """Refuse (`EvalError`) a probe dataset that cannot be loaded, before any work: an
+        unknown name, a missing folder, a folder without images (loaded here, once)."""
+        if self.probe_steps is None:
+            return
+        from resnet_explorer.probes import ProbeError
+        from resnet_explorer.probes import data as probe_data
+
+        config = self.probe_config()
+        name = config.dataset
+        try:
+            if name == "mnist":
+                probe_data.mnist_path()
+            elif name not in probe_data.DATASETS:
+                probe_data.load_dataset(name, image_size=config.image_size or 32)
+        except ProbeError as exc:
+            raise EvalError(f"probe dataset {name!r}: {exc}") from None
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -135,13 +153,37 @@ def measure_latency(design: Design, options: EvalOptions) -> dict[str, Any]:
     )
     row = report.rows[0] if report.rows else None
     if row is None:
-        return {"latency_status": "failed", "latency_ms": None, "images_per_s": None}
+        return {
+            "latency_status": "failed",
+            "latency_ms": None,
+            "images_per_s": None,
+            "latency_message": "no measurement came back",
+        }
     median = getattr(row, "median_s", None)
     return {
         "latency_status": row.status,
         "latency_ms": _finite(median * 1000) if median is not None else None,
         "images_per_s": _finite(getattr(row, "images_per_s", None)),
+        "latency_message": row.message or None,
     }
+
+
+def missing_metrics(metrics: dict[str, Any], options: dict[str, Any]) -> str | None:
+    """Why a metric that ``options`` asked for is missing from ``metrics`` (None: all there).
+
+    A sample whose latency was not measured (over the time budget on a loaded machine, out of
+    memory) or whose probe gave no held-out error is *cut short*, never ``ok`` with a gap.
+    """
+    reasons = []
+    if options.get("latency") and metrics.get("latency_ms") is None:
+        status = metrics.get("latency_status") or "not measured"
+        detail = metrics.get("latency_message")
+        reasons.append(f"latency {status}" + (f": {detail}" if detail else ""))
+    if options.get("probe_steps") is not None and metrics.get("error") is None:
+        status = metrics.get("probe_status") or "not run"
+        detail = metrics.get("probe_message")
+        reasons.append(f"probe {status}" + (f": {detail}" if detail else ""))
+    return "; ".join(reasons) or None
 
 
 def run_probe_on(design: Design, options: EvalOptions) -> dict[str, Any]:

@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from resnet_explorer import jsonio
 from resnet_explorer.errors import ResNetExplorerError
 
 SCHEMA = "resnet-explorer/explore/v1"
+MAX_RESULTS_BYTES = 1024**3
 #: Columns of a row that are not knobs or metrics.
 ID_COLUMNS = ("index", "hash", "status", "failure")
 
@@ -64,22 +66,34 @@ def flat_row(record: dict[str, Any]) -> dict[str, Any]:
 
 
 class JsonlWriter:
-    """Writes a results file line by line, flushing each line (a crash loses nothing written)."""
+    """Writes a results file line by line, flushing each line (a crash loses nothing written).
 
-    def __init__(self, path: str | Path) -> None:
+    The file follows `resnet_explorer.files`: a new file, or an existing regular file with
+    ``force``; never a device or a FIFO. A write that fails (a full disk) is a `ResultsError`.
+    """
+
+    def __init__(self, path: str | Path, *, force: bool = False) -> None:
+        from resnet_explorer.files import open_output
+
         self.path = Path(path)
-        try:
-            self._file: TextIO = open(self.path, "w", encoding="utf-8")  # noqa: SIM115
-        except OSError as exc:
-            raise ResultsError(f"cannot write {str(path)!r}: {exc}") from None
+        self._file: TextIO = open_output(path, force=force, what="results file", error=ResultsError)
 
     def write(self, kind: str, payload: dict[str, Any]) -> None:
         line = json.dumps({"schema": SCHEMA, "kind": kind, **payload}, allow_nan=False, default=str)
-        self._file.write(line + "\n")
-        self._file.flush()
+        try:
+            self._file.write(line + "\n")
+            self._file.flush()
+        except OSError as exc:
+            raise self._failed(exc) from None
 
     def close(self) -> None:
-        self._file.close()
+        try:
+            self._file.close()
+        except OSError as exc:
+            raise self._failed(exc) from None
+
+    def _failed(self, exc: OSError) -> ResultsError:
+        return ResultsError(f"cannot write results file {str(self.path)!r}: {_why(exc)}")
 
     def __enter__(self) -> JsonlWriter:
         return self
@@ -88,13 +102,17 @@ class JsonlWriter:
         self.close()
 
 
+def _why(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
 def load_jsonl(path: str | Path) -> Results:
     """Read a results file; a line that is not JSON or not ours raises `ResultsError`."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ResultsError(f"cannot read {str(path)!r}: {exc}") from None
-    return loads(text)
+    from resnet_explorer.files import read_text_limited
+
+    return loads(
+        read_text_limited(path, MAX_RESULTS_BYTES, what="results file", error=ResultsError)
+    )
 
 
 def loads(text: str) -> Results:
@@ -104,8 +122,8 @@ def loads(text: str) -> Results:
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
-        except (json.JSONDecodeError, RecursionError) as exc:
+            item = jsonio.parse(line, what=f"line {number}")
+        except jsonio.JsonError as exc:
             raise ResultsError(f"line {number}: not JSON ({exc})") from None
         if not isinstance(item, dict) or item.get("schema") != SCHEMA:
             raise ResultsError(f"line {number}: not an exploration result ({SCHEMA})")

@@ -15,11 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from resnet_explorer.errors import ResNetExplorerError
 from resnet_explorer.explore.backends import Backend, LocalBackend, Outcome, Task
-from resnet_explorer.explore.evaluate import EvalOptions
-from resnet_explorer.explore.results import JsonlWriter, Results
+from resnet_explorer.explore.evaluate import EvalOptions, missing_metrics
+from resnet_explorer.explore.results import JsonlWriter, Results, ResultsError
 from resnet_explorer.explore.sampling import SampleReport, sample_space
-from resnet_explorer.explore.space import Space
+from resnet_explorer.explore.space import Space, check_request
 from resnet_explorer.status import FINISHED, ExploreState
 from resnet_explorer.typed import Record
 
@@ -90,6 +91,7 @@ def explore(
     options: EvalOptions | None = None,
     backend: Backend | None = None,
     out: str | None = None,
+    force: bool = False,
     on_event: Callable[[Event], None] | None = None,
     cancel: Callable[[], bool] | None = None,
     run: ExploreRun | None = None,
@@ -98,63 +100,86 @@ def explore(
     ask for latency or a probe (on ``backend``, default `LocalBackend`).
 
     Events (``{"event": ...}``): ``sampled`` (the sampling report), ``sample`` (one record,
-    as it finishes), ``done`` (state and counts). ``out``: write the results file as it goes.
+    as it finishes), ``done`` (state and counts). ``out``: write the results file as it goes
+    (an existing file only with ``force``; `resnet_explorer.files` has the rules). Bad input
+    (samples, seed, the probe's dataset, the output file) raises before anything is written.
     """
     options = options or EvalOptions()
     backend = backend or LocalBackend()
     seed = space.seed if seed is None else seed
+    check_request(samples, seed)
+    options.check_data()
     run = run or ExploreRun(space, samples, seed, options, backend.name)
     emit = on_event or (lambda e: None)
-    writer = JsonlWriter(out) if out else None
+    writer = JsonlWriter(out, force=force) if out else None
     try:
-        header = {
-            "space": space.to_dict(),
-            "samples": samples,
-            "seed": seed,
-            "options": options.to_dict(),
-            "backend": backend.describe(),
-        }
-        run.results.header = header
-        if writer:
-            writer.write("header", header)
-        report = sample_space(space, samples, seed=seed, cancel=cancel)
-        run.report = report
-        run.results.sampling = report.to_dict()
-        if writer:
-            writer.write("sampling", report.to_dict())
-        emit(Sampled(report.to_dict()))
-        records = _records(report)
-
-        def finish(record: dict[str, Any]) -> None:
-            run.results.records.append(record)
-            if writer:
-                writer.write("sample", record)
-            emit(SampleFinished(record))
-
-        if report.cancelled:
-            run.state = "cancelled"
-        elif not options.measured:
-            for record in records.values():
-                finish(record)
-            run.state = "done"
-        else:
-            run.state = "evaluating"
-            _evaluate(records, options, backend, finish, cancel, run)
-            run.state = "cancelled" if cancel is not None and cancel() else "done"
+        _explore(run, backend, writer, emit, cancel)
     except Exception as exc:
-        run.state, run.error = "failed", f"{type(exc).__name__}: {exc}"
+        engine = isinstance(exc, ResNetExplorerError)  # its message says it all
+        run.state, run.error = "failed", str(exc) if engine else f"{type(exc).__name__}: {exc}"
         raise
     finally:
-        run.seconds = time.perf_counter() - run.started
-        summary = {"status": run.state, "counts": run.counts(), "seconds": round(run.seconds, 3)}
-        if run.error:
-            summary["error"] = run.error
-        run.results.summary = summary
-        if writer:
-            writer.write("summary", summary)
-            writer.close()
-        emit(ExploreDone(**summary))
+        _finish(run, writer, emit)
     return run
+
+
+def _explore(run: ExploreRun, backend: Backend, writer, emit, cancel) -> None:
+    """The body of `explore`: sample, then record or measure every sample."""
+    space, options = run.space, run.options
+    header = {
+        "space": space.to_dict(),
+        "samples": run.samples,
+        "seed": run.seed,
+        "options": options.to_dict(),
+        "backend": backend.describe(),
+    }
+    run.results.header = header
+    if writer:
+        writer.write("header", header)
+    report = sample_space(space, run.samples, seed=run.seed, cancel=cancel)
+    run.report = report
+    run.results.sampling = report.to_dict()
+    if writer:
+        writer.write("sampling", report.to_dict())
+    emit(Sampled(report.to_dict()))
+    records = _records(report)
+
+    def finish(record: dict[str, Any]) -> None:
+        run.results.records.append(record)
+        if writer:
+            writer.write("sample", record)
+        emit(SampleFinished(record))
+
+    if report.cancelled:
+        run.state = "cancelled"
+    elif not options.measured:
+        for record in records.values():
+            finish(record)
+        run.state = "done"
+    else:
+        run.state = "evaluating"
+        _evaluate(records, options, backend, finish, cancel, run)
+        run.state = "cancelled" if cancel is not None and cancel() else "done"
+
+
+def _finish(run: ExploreRun, writer: JsonlWriter | None, emit) -> None:
+    """Close the run: its summary (also in the results file) and the ``done`` event. A results
+    file that fails here fails the run, unless the run failed already (the first error wins)."""
+    run.seconds = time.perf_counter() - run.started
+    summary = {"status": run.state, "counts": run.counts(), "seconds": round(run.seconds, 3)}
+    if run.error:
+        summary["error"] = run.error
+    run.results.summary = summary
+    if writer:
+        try:
+            writer.write("summary", summary)
+        except ResultsError:
+            if run.error is None:
+                raise
+        finally:
+            with contextlib.suppress(ResultsError):
+                writer.close()
+    emit(ExploreDone(**summary))
 
 
 def _records(report: SampleReport) -> dict[int, dict[str, Any]]:
@@ -185,11 +210,15 @@ def _evaluate(records, options, backend, finish, cancel, run: ExploreRun) -> Non
 
     def on_result(outcome: Outcome) -> None:
         first = records[outcome.index]
+        status, failure = outcome.status, outcome.error
+        if status == "ok":  # a metric asked for but not measured: cut short, with the reason
+            failure = missing_metrics(outcome.metrics, opts)
+            status = "ok" if failure is None else "cut_short"
         for index in by_hash[first["hash"]]:
             record = records[index]
             record["metrics"].update(outcome.metrics)
-            record["status"] = outcome.status
-            record["failure"] = outcome.error
+            record["status"] = status
+            record["failure"] = failure
             record["attempts"] = outcome.attempts
             run.evaluated += 1
             finish(record)
@@ -209,13 +238,16 @@ class ExploreJob:
         options: EvalOptions | None = None,
         backend: Backend | None = None,
         out: str | None = None,
+        force: bool = False,
     ) -> None:
+        check_request(samples, space.seed if seed is None else seed)  # bad input: raise now
         self.options = options or EvalOptions()
         self.backend = backend or LocalBackend()
         self.run = ExploreRun(
             space, samples, space.seed if seed is None else seed, self.options, self.backend.name
         )
         self._out = out
+        self._force = force
         self._cancel = threading.Event()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._main, name="explore", daemon=True)
@@ -233,6 +265,7 @@ class ExploreJob:
                 options=self.options,
                 backend=self.backend,
                 out=self._out,
+                force=self._force,
                 cancel=self._cancel.is_set,
                 run=self.run,
             )

@@ -28,8 +28,8 @@ from resnet_explorer.explore.space import (
     Knob,
     RegNetBody,
     Space,
-    SpaceError,
     StagesBody,
+    check_request,
     default_strides,
     regnet_widths,
 )
@@ -332,8 +332,7 @@ def sample_space(
     sample (plus one), i.e. when fewer than one draw in that many passes. ``on_progress(accepted,
     draws)`` and ``cancel()`` are called every 500 draws. Same space, seed and ``n``: same samples.
     """
-    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= 1_000_000:
-        raise SpaceError(f"samples={n!r}: a whole number 1..1000000")
+    check_request(n, space.seed if seed is None else seed)
     started = time.perf_counter()
     sampler = Sampler(space, seed)
     report = SampleReport([], n, sampler.seed)

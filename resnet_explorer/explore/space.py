@@ -19,12 +19,17 @@ from typing import Any
 
 import numpy as np
 
+from resnet_explorer import jsonio
 from resnet_explorer.design import Design
 from resnet_explorer.errors import DesignError, ResNetExplorerError
 
 SCHEMA = "resnet-explorer/space/v1"
 MAX_SPACE_BYTES = 256 * 1024
 MAX_STAGES = 12
+MAX_SAMPLES = 1_000_000
+MAX_SEED = 2**63 - 1
+#: Most values a stepped range may hold (numpy draws the step index as a 64-bit integer).
+MAX_STEPS = 10**9
 
 #: Design fields a space may vary (everything but ``stages``, which the body makes).
 SCALAR_KNOBS: tuple[str, ...] = tuple(f for f in Design.model_fields if f != "stages")
@@ -53,6 +58,18 @@ _TOP_KEYS = {
 
 class SpaceError(ResNetExplorerError, ValueError):
     """An invalid space definition; the message names the key and what is allowed."""
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_request(samples: Any, seed: Any) -> None:
+    """Refuse (`SpaceError`) a sample count or a seed that sampling cannot use."""
+    if not _whole(samples) or not 1 <= samples <= MAX_SAMPLES:
+        raise SpaceError(f"samples={samples!r}: a whole number 1..{MAX_SAMPLES}")
+    if not _whole(seed) or not 0 <= seed <= MAX_SEED:
+        raise SpaceError(f"seed={seed!r}: a whole number 0..{MAX_SEED} (2**63 - 1)")
 
 
 # --- knobs ------------------------------------------------------------------------------------
@@ -198,6 +215,11 @@ def parse_knob(raw: Any, where: str, *, integer: bool | None = None) -> Knob:
         raise SpaceError(f"{where}: whole numbers only, got low={low!r}, high={high!r}")
     if integer is False:
         is_int = False
+    if step is not None and (high - low) / step > MAX_STEPS:
+        raise SpaceError(
+            f"{where}.step: {step!r} cuts {low}..{high} into more than {MAX_STEPS:,} values; use "
+            "a larger step, or none for a continuous range"
+        )
     if step is not None and _ceil_to(low, step) > _floor_to(high, step) + 1e-9:
         raise SpaceError(f"{where}: no multiple of step {step} lies in {low}..{high}")
     return Knob(low=low, high=high, log=log, integer=bool(is_int), step=step)
@@ -465,20 +487,15 @@ class Space:
     def from_json(cls, text: str | bytes) -> Space:
         if len(text) > MAX_SPACE_BYTES:
             raise SpaceError(f"space JSON is {len(text):,} bytes; at most {MAX_SPACE_BYTES:,}")
-        try:
-            data = json.loads(text)
-        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-            raise SpaceError(f"space JSON is malformed: {exc}") from None
-        return cls.from_dict(data)
+        return cls.from_dict(jsonio.parse(text, what="space JSON", error=SpaceError))
 
     @classmethod
     def load(cls, path: str | Path) -> Space:
         """Read a SPACE.json file (`SpaceError` when missing, unreadable or invalid)."""
+        from resnet_explorer.files import read_text_limited
+
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SpaceError(f"cannot read space file {str(path)!r}: {exc}") from None
+        text = read_text_limited(path, MAX_SPACE_BYTES, what="space file", error=SpaceError)
         try:
             return cls.from_json(text)
         except SpaceError as exc:

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from resnet_explorer import jsonio
 from resnet_explorer.design import Design
 from resnet_explorer.errors import DesignError
 from resnet_explorer.store import records, schema
@@ -128,10 +129,7 @@ def loads(text: str | bytes) -> dict[str, Any]:
     """Parse an export document's text (its structure is checked by `import_library`)."""
     if len(text) > MAX_IMPORT_BYTES:
         raise StoreError(f"the file is {len(text):,} bytes; at most {MAX_IMPORT_BYTES:,}")
-    try:
-        doc = json.loads(text)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise StoreError(f"not a library export: the JSON is malformed ({exc})") from None
+    doc = jsonio.parse(text, what="not a library export: the JSON", error=StoreError)
     if not isinstance(doc, dict):
         raise StoreError("not a library export: the JSON is not an object")
     return doc

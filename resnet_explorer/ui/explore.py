@@ -16,6 +16,7 @@ import streamlit as st
 
 from resnet_explorer.design import Design
 from resnet_explorer.explore import (
+    BackendError,
     EvalError,
     EvalOptions,
     ExploreJob,
@@ -26,7 +27,7 @@ from resnet_explorer.explore import (
     pareto_front,
     top_k,
 )
-from resnet_explorer.explore.backends import LocalBackend, RayBackend
+from resnet_explorer.explore.backends import make_backend, ray_address
 
 JOB = "explore_job"
 DRAWN_BUSY = "explore_job_drawn_busy"  # Start was last drawn disabled
@@ -82,11 +83,12 @@ def run_controls(space: Space | None) -> None:
     backend_name = cols[0].radio(
         "Backend", ["local", "ray"], horizontal=True, key="explore_backend"
     )
-    address = cols[1].text_input(
-        "Ray address",
-        key="explore_ray_address",
-        placeholder="RAY_ADDRESS, ray://host:10001 or local",
-        disabled=backend_name != "ray",
+    # The cluster is the server's configuration (RAY_ADDRESS), never typed on the page.
+    cluster = ray_address()
+    cols[1].caption(
+        f"Ray cluster: `{cluster}` (RAY_ADDRESS)"
+        if cluster
+        else "Ray cluster: none configured (start the app with RAY_ADDRESS set)"
     )
     job: ExploreJob | None = st.session_state.get(JOB)
     busy = job is not None and not job.finished
@@ -98,12 +100,9 @@ def run_controls(space: Space | None) -> None:
                 probe_steps=int(steps) or None,
                 probe={"image_size": 32} if steps else {},
             )
-        except EvalError as exc:
+            backend = make_backend(backend_name)
+        except (EvalError, BackendError) as exc:
             st.error(str(exc))
-            return
-        backend = RayBackend(address or None) if backend_name == "ray" else LocalBackend()
-        if backend_name == "ray" and not backend.address:
-            st.error("The Ray backend needs an address (or RAY_ADDRESS); 'local' starts one here.")
             return
         st.session_state[JOB] = ExploreJob(
             space,
