@@ -282,3 +282,53 @@ def test_study_cli_bad_input_exits_2(argv, message, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err and "Traceback" not in err
+
+
+def test_study_writer_saves_a_study_in_the_run_history(data, tmp_path):
+    from resnet_explorer.probes.persist import StudyWriter
+
+    store = Store(tmp_path / "lib.sqlite3")
+    spec = landscape.LandscapeSpec(line=3, plane=0, images=16)
+    writer = StudyWriter(store, "landscape", spec.to_dict())
+    manager = JobManager()
+    job = manager.submit(
+        [("res", TINY)], cfg(), data=data, then=landscape.then(spec), on_done=writer.on_done
+    )
+    status = manager.wait(job, timeout=60)
+    assert status.state == "done" and status.hook_errors == []
+    (run,) = store.runs()
+    assert run.status == "completed" and run.steps == 6
+    assert run.config["label"] == "landscape: res" and run.config["study"] == "landscape"
+    assert run.config["spec"]["line"] == 3 and run.config["job"] == job
+    assert (
+        run.config["result"]["line"]["loss"]
+        == status.analysis["designs"][0]["landscape"]["line"]["loss"]
+    )
+    assert writer.run_ids[(job, "res")] == run.run_id
+    assert {s.step for s in store.steps(run.run_id) if "val_acc" in s.metrics} == {3, 6}
+
+
+def test_a_stopped_study_is_saved_as_cancelled_with_the_reason(data, tmp_path):
+    from resnet_explorer.probes.persist import StudyWriter
+
+    store = Store(tmp_path / "lib.sqlite3")
+    writer = StudyWriter(store, "lesion", {"images": 16})
+    manager = JobManager()
+
+    def stop_at_two(job_id, event):
+        if event["event"] == "step" and event["step"] == 2:
+            manager.cancel(job_id, reason="stopped from another session (Grace)")
+
+    job = manager.submit(
+        [("res", TINY)],
+        cfg(steps=50),
+        data=data,
+        then=lesion.then(16),
+        on_event=stop_at_two,
+        on_done=writer.on_done,
+    )
+    status = manager.wait(job, timeout=60)
+    assert status.state == "cancelled" and status.hook_errors == []
+    (run,) = store.runs()
+    assert run.status == "cancelled" and run.error == "stopped from another session (Grace)"
+    assert run.config["result"] is None and 2 <= run.steps < 50

@@ -11,13 +11,16 @@ Four sources, all returning a `Dataset` of uint8 images (N, C, H, W) plus int64 
 * an image folder: ``root/<class>/<image>`` (PNG, JPEG, ... read with Pillow), split 80 / 20.
 
 `Dataset.adapt` resizes or pads the images to a design's input size and channel count once, up
-front; `Dataset.to` moves them to the device. In the hot loop, `BatchSampler` draws a batch by
-indexing the device tensors and `augment` crops and flips the whole batch at once: no per-sample
-Python.
+front (and remembers the result, so the next probe at that size starts at once); `Dataset.to`
+moves them to the device. `load_dataset` keeps the last few built-in sets in memory (their
+tensors are never changed in place), so only the first probe of a server pays for reading them.
+In the hot loop, `BatchSampler` draws a batch by indexing the device tensors and `augment` crops
+and flips the whole batch at once: no per-sample Python.
 """
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import importlib.util
@@ -73,6 +76,9 @@ class Dataset:
     mean: tuple[float, ...] = field(default=(0.5,))
     std: tuple[float, ...] = field(default=(0.25,))
     note: str = ""
+    _adapted: dict[tuple[int, int], Dataset] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def image_size(self) -> int:
@@ -109,6 +115,12 @@ class Dataset:
         """
         if image_size == self.image_size and channels == self.channels:
             return self
+        key = (image_size, channels)
+        if key not in self._adapted:
+            self._adapted[key] = self._adapt(image_size, channels)
+        return self._adapted[key]
+
+    def _adapt(self, image_size: int, channels: int) -> Dataset:
         if self.channels == 1:
             mean, std = (self.mean[0],) * channels, (self.std[0],) * channels
         elif channels == 1:
@@ -430,20 +442,28 @@ def load_dataset(
     ``image_size`` / ``channels`` / ``num_classes`` shape the synthetic set and the image
     folder's decoding; the others come at their native size (`Dataset.adapt` fits them later).
     """
-    if name == "mnist":
-        return load_mnist()
-    if name == "cifar10":
-        return load_cifar10()
+    if name in ("mnist", "cifar10"):
+        return _builtin(name, None)
     if name == "synthetic":
-        return synthetic(
-            num_classes=max(2, num_classes), image_size=image_size, channels=channels, seed=seed
-        )
+        return _builtin(name, (max(2, num_classes), image_size, channels, seed))
     if Path(name).is_dir():
         return load_image_folder(name, image_size=image_size, channels=channels)
     raise DataError(
         f"dataset {name!r} is unknown: use one of {', '.join(DATASETS)} or a folder of images in "
         "class sub-folders"
     )
+
+
+@functools.lru_cache(maxsize=4)
+def _builtin(name: str, shape: tuple[int, int, int, int] | None) -> Dataset:
+    """A built-in set, read (or drawn) once and kept: the data behind every probe's first step."""
+    if name == "mnist":
+        return load_mnist()
+    if name == "cifar10":
+        return load_cifar10()
+    assert shape is not None
+    num_classes, image_size, channels, seed = shape
+    return synthetic(num_classes=num_classes, image_size=image_size, channels=channels, seed=seed)
 
 
 # --- the hot loop ---------------------------------------------------------------------------

@@ -108,6 +108,7 @@ class Eval(Record):
 @dataclass(frozen=True, eq=False)
 class DesignEnd(Record):
     KIND: ClassVar[str] = "design_end"
+    OMIT_NONE: ClassVar[frozenset[str]] = frozenset({"stop_reason"})
     label: str
     status: RunState
     reason: str
@@ -115,6 +116,8 @@ class DesignEnd(Record):
     diverged_at: int | None
     error: str | None
     summary: RunSummary
+    stop_reason: str | None = None
+    """Why a cancelled run was stopped when not at its owner's request (key absent otherwise)."""
 
 
 @dataclass(frozen=True, eq=False)

@@ -13,12 +13,24 @@ a frozen `JobStatus` (also readable as the mapping ``status["state"]``): the sta
 running / done / cancelled / failed, `status.JobState`), each design's `DesignProgress`, the
 events recorded so far (from ``since``: poll incrementally with ``status.next``) and errors.
 An ``on_event(job_id, event)`` hook, per job or for the manager, sees every event as it happens
-(e.g. to persist metrics); a failing hook is recorded, never fatal.
+(e.g. to persist metrics), and an ``on_done(status)`` hook the finished job; a failing hook is
+recorded, never fatal.
+
+Long jobs never outlive their users unnoticed: every job is listed to every session (`jobs`),
+with its owner's label, and any session may stop any job (`cancel`, with a reason that ends up in
+the run history). A job submitted with ``watched=True`` belongs to a page that calls `touch`
+while it shows the job; when no touch has come for `unwatched_after` seconds
+(``RESNET_EXPLORER_UNWATCHED_MINUTES``, default 10 minutes) the job is stopped and says why. When
+the process exits (the server's SIGTERM / SIGINT), `shutdown` stops every job at its next step
+and waits for them, so their hooks record every step and how the run ended.
 """
 
 from __future__ import annotations
 
+import atexit
 import itertools
+import math
+import os
 import threading
 import time
 import traceback
@@ -31,10 +43,12 @@ from typing import Any
 from resnet_explorer.probes.config import ProbeConfig
 from resnet_explorer.probes.data import Dataset
 from resnet_explorer.probes.errors import ProbeError
-from resnet_explorer.probes.events import DesignEnd, DesignStart, Eval, ProbeEvent, RunSummary, Step
+from resnet_explorer.probes.events import ProbeEvent
+from resnet_explorer.probes.progress import DesignProgress, JobStatus, Progress
 from resnet_explorer.probes.runner import DesignSpec, Probe, label_designs, training_device
-from resnet_explorer.status import FINISHED, JobState, Phase, RunState, job_outcome
-from resnet_explorer.typed import Record
+from resnet_explorer.status import FINISHED, JobState, Phase, job_outcome
+
+__all__ = ["DesignProgress", "JobManager", "JobStatus", "StopSignal", "get_manager"]
 
 Event = ProbeEvent
 Hook = Callable[[str, ProbeEvent], None]
@@ -44,64 +58,44 @@ Report = Callable[[float, str], None]
 #: data), the job's cancel `threading.Event` and
 #: ``report(fraction, text)``; what it returns becomes ``status["analysis"]``.
 Then = Callable[[Any, threading.Event, Report], Any]
+Done = Callable[[JobStatus], None]
+UNWATCHED_ENV = "RESNET_EXPLORER_UNWATCHED_MINUTES"
+DEFAULT_UNWATCHED_MINUTES = 10.0
+SHUTDOWN_REASON = "stopped: the server shut down"
 
 
-@dataclass(frozen=True, eq=False)
-class DesignProgress(Record):
-    """One design of a job, as far as it got: its state, last step's figures, last held-out
-    figures, and once it ended the reason and its `RunSummary`."""
+class StopSignal(threading.Event):
+    """A job's stop flag, with why it was stopped (None: at its owner's request)."""
 
-    label: str
-    hash: str
-    status: RunState = "pending"
-    step: int = 0
-    steps: int | None = None
-    loss: float | None = None
-    acc: float | None = None
-    lr: float | None = None
-    elapsed: float | None = None
-    images_per_s: float | None = None
-    held_out_loss: float | None = None
-    held_out_acc: float | None = None
-    reason: str | None = None
-    diverged_at: int | None = None
-    error: str | None = None
-    summary: RunSummary | None = None
+    def __init__(self) -> None:
+        super().__init__()
+        self.reason: str | None = None
+
+    def stop(self, reason: str | None = None) -> None:
+        """Ask the job to stop at its next step; the first reason given is kept."""
+        if not self.is_set():
+            self.reason = reason
+        self.set()
 
 
-@dataclass(frozen=True, eq=False)
-class JobStatus(Record):
-    """A snapshot of one job (`JobManager.status`): plain data, safe to keep and compare."""
-
-    id: str
-    name: str
-    state: JobState
-    position: int | None
-    device: str
-    config: dict[str, Any]
-    designs: list[DesignProgress]
-    submitted_at: float
-    started_at: float | None
-    finished_at: float | None
-    error: str | None
-    hook_errors: list[str]
-    events: list[ProbeEvent]
-    next: int
-    phase: Phase
-    analysis: Any
-    analysis_progress: dict[str, Any]
-
-    @property
-    def finished(self) -> bool:
-        return self.state in FINISHED
-
-
-@dataclass
-class _Progress:
-    """The mutable progress of one design inside the manager (see `DesignProgress`)."""
-
-    status: RunState = "pending"
-    values: dict[str, Any] = field(default_factory=dict)
+def unwatched_after_from_env() -> float | None:
+    """Seconds a watched job may go without a `JobManager.touch` (None = never stopped), from
+    ``RESNET_EXPLORER_UNWATCHED_MINUTES`` (a positive number of minutes; ``0`` or ``off`` turns
+    it off). A value that is not a number is an error naming the variable."""
+    raw = os.environ.get(UNWATCHED_ENV, "").strip()
+    if not raw:
+        return DEFAULT_UNWATCHED_MINUTES * 60
+    if raw.lower() in ("0", "off", "never"):
+        return None
+    try:
+        minutes = float(raw)
+    except ValueError:
+        minutes = math.nan
+    if not math.isfinite(minutes) or minutes <= 0 or minutes > 7 * 24 * 60:
+        raise ProbeError(
+            f"{UNWATCHED_ENV}={raw!r}: give minutes as a number from 0 (off) to 10080 (a week)"
+        )
+    return minutes * 60
 
 
 @dataclass
@@ -113,6 +107,11 @@ class _Job:
     config: ProbeConfig
     data: Dataset | None
     hook: Hook | None
+    owner: str = ""
+    kind: str = "probe"
+    watched: bool = False
+    last_seen: float = field(default_factory=time.monotonic)
+    on_done: Done | None = None
     state: JobState = "queued"
     submitted_at: float = field(default_factory=time.time)
     started_at: float | None = None
@@ -120,8 +119,10 @@ class _Job:
     error: str | None = None
     hook_errors: list[str] = field(default_factory=list)
     events: list[ProbeEvent] = field(default_factory=list)
-    progress: dict[str, _Progress] = field(default_factory=dict)
-    cancel: threading.Event = field(default_factory=threading.Event)
+    progress: dict[str, Progress] = field(default_factory=dict)
+    cancel: StopSignal = field(default_factory=StopSignal)
+    settled: threading.Event = field(default_factory=threading.Event)
+    """Set once the job has finished and its ``on_done`` hook has run."""
     keep_models: bool = False
     then: Then | None = None
     phase: Phase = "training"
@@ -144,7 +145,18 @@ def queue_key(device: Any) -> str:
 class JobManager:
     """Queues probe jobs and runs them on worker threads, one job per device at a time."""
 
-    def __init__(self, *, on_event: Hook | None = None, keep_finished: int = 50) -> None:
+    def __init__(
+        self,
+        *,
+        on_event: Hook | None = None,
+        keep_finished: int = 50,
+        unwatched_after: float | None = DEFAULT_UNWATCHED_MINUTES * 60,
+    ) -> None:
+        """``unwatched_after``: seconds a ``watched`` job may go without `touch` before it is
+        stopped (None: never)."""
+        self.unwatched_after = unwatched_after
+        self._reaper: threading.Thread | None = None
+        self._closing = False
         self._lock = threading.Lock()
         self._jobs: dict[str, _Job] = {}
         self._queues: dict[str, deque[str]] = {}
@@ -167,11 +179,19 @@ class JobManager:
         on_event: Hook | None = None,
         keep_models: bool = False,
         then: Then | None = None,
+        owner: str = "",
+        kind: str = "probe",
+        watched: bool = False,
+        on_done: Done | None = None,
     ) -> str:
         """Queue a probe; returns its job id. Bad designs or settings raise here, not later.
 
         ``keep_models``: keep the `ProbeResult` with the trained models (`result`). ``then``:
         work on the trained models run afterwards in the same device slot (see `Then`).
+        ``owner``: who started it, as every session's job list shows it; ``kind``: what it is
+        (``probe``, ``landscape``, ``lesion``...). ``watched``: stopped once its page stops
+        calling `touch` for `unwatched_after` seconds. ``on_done(status)``: called once the job
+        has finished, with its full `JobStatus`.
         """
         from resnet_explorer.limits import check_limits
 
@@ -193,10 +213,18 @@ class JobManager:
             hook=on_event,
             keep_models=keep_models,
             then=then,
-            progress={label: _Progress() for label, _ in labelled},
+            owner=str(owner)[:80],
+            kind=kind,
+            watched=watched,
+            on_done=on_done,
+            progress={label: Progress() for label, _ in labelled},
         )
         with self._lock:
+            if self._closing:
+                raise ProbeError("the server is shutting down; no new job is started")
             self._jobs[job.id] = job
+            if watched and self.unwatched_after is not None:
+                self._ensure_reaper()
             self._queues.setdefault(device, deque()).append(job.id)
             self._ensure_worker(device)
             self._wakeups[device].notify()
@@ -270,6 +298,17 @@ class JobManager:
             for item in job.progress.values():
                 if item.status in ("pending", "running"):
                     item.status = final
+        self._done(job)
+
+    def _done(self, job: _Job) -> None:
+        try:
+            if job.on_done is not None:
+                job.on_done(self.status(job.id))
+        except Exception as exc:  # saving a result must not kill the worker
+            with self._lock:
+                job.hook_errors.append(f"{type(exc).__name__}: {exc}")
+        finally:
+            job.settled.set()
 
     def _then(self, job: _Job, probe: Probe) -> None:
         """Run the job's post-training work; its errors fail the job like training errors."""
@@ -296,7 +335,7 @@ class JobManager:
             job.events.append(event)
             item = job.progress.get(getattr(event, "label", None))
             if item is not None:
-                _update(item, event)
+                item.fold(event)
         for hook in (self._on_event, job.hook):
             if hook is None:
                 continue
@@ -343,12 +382,7 @@ class JobManager:
                 device=job.device,
                 config=job.config.to_dict(),
                 designs=[
-                    DesignProgress(
-                        label=label,
-                        hash=d.hash,
-                        status=job.progress[label].status,
-                        **{"step": 0, "steps": job.config.steps, **job.progress[label].values},
-                    )
+                    job.progress[label].snapshot(label, d.hash, job.config.steps)
                     for label, d in job.designs
                 ],
                 submitted_at=job.submitted_at,
@@ -361,6 +395,11 @@ class JobManager:
                 phase=job.phase,
                 analysis=job.analysis,
                 analysis_progress=dict(job.analysis_progress),
+                owner=job.owner,
+                kind=job.kind,
+                watched=job.watched,
+                unwatched_for=time.monotonic() - job.last_seen if job.watched else None,
+                stop_reason=job.cancel.reason,
             )
 
     def jobs(self) -> list[JobStatus]:
@@ -381,53 +420,77 @@ class JobManager:
         with self._lock:
             return self._get(job_id).result
 
-    def cancel(self, job_id: str) -> bool:
-        """Cancel a queued job now or a running one at its next step. False if already finished."""
+    def cancel(self, job_id: str, reason: str | None = None) -> bool:
+        """Stop a queued job now or a running one at its next step; False if already finished.
+        ``reason`` (e.g. "stopped from another session") is kept with the job and recorded as
+        the run's error in the run history; None means its owner asked."""
         with self._lock:
             job = self._get(job_id)
             if job.state in FINISHED:
                 return False
-            job.cancel.set()
-            if job.state == "queued":
-                job.state, job.finished_at = "cancelled", time.time()
-                for item in job.progress.values():
-                    item.status = "cancelled"
-            return True
+            job.cancel.stop(reason)
+            if job.state != "queued":
+                return True
+            job.state, job.finished_at = "cancelled", time.time()
+            for item in job.progress.values():
+                item.status = "cancelled"
+        self._done(job)
+        return True
+
+    def touch(self, job_id: str) -> None:
+        """Its page still shows the job: reset its unwatched clock (unknown ids are ignored)."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is not None:
+                job.last_seen = time.monotonic()
+
+    def _ensure_reaper(self) -> None:
+        if self._reaper is not None and self._reaper.is_alive():
+            return
+        self._reaper = threading.Thread(target=self._reap, name="probe-reaper", daemon=True)
+        self._reaper.start()
+
+    def _reap(self) -> None:
+        """Stop watched jobs whose page has been gone for `unwatched_after` seconds."""
+        while not self._closing and self.unwatched_after is not None:
+            limit = self.unwatched_after
+            with self._lock:
+                now = time.monotonic()
+                stale = [
+                    j.id
+                    for j in self._jobs.values()
+                    if j.watched and j.state not in FINISHED and now - j.last_seen > limit
+                ]
+            for job_id in stale:
+                minutes = limit / 60
+                self.cancel(
+                    job_id,
+                    f"stopped: its page was gone for {minutes:g} min (nobody watched it; "
+                    f"{UNWATCHED_ENV} sets the time)",
+                )
+            time.sleep(min(5.0, max(0.05, limit / 4)))
+
+    def shutdown(self, timeout: float = 30.0) -> list[str]:
+        """Stop every job (``"stopped: the server shut down"``) and wait up to ``timeout``
+        seconds for the running ones to finish, so their hooks record how they ended; no new
+        job is accepted. Returns the ids of the jobs it stopped."""
+        with self._lock:
+            self._closing = True
+            active = [j.id for j in self._jobs.values() if j.state not in FINISHED]
+        for job_id in active:
+            self.cancel(job_id, SHUTDOWN_REASON)
+        deadline = time.monotonic() + timeout
+        for job_id in active:
+            self.wait(job_id, timeout=max(0.0, deadline - time.monotonic()))
+        return active
 
     def wait(self, job_id: str, timeout: float | None = None) -> JobStatus:
-        """Block until the job finishes (or ``timeout`` seconds); returns its status."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            with self._lock:
-                finished = self._get(job_id).state in FINISHED
-            if finished or (deadline is not None and time.monotonic() >= deadline):
-                return self.status(job_id)
-            time.sleep(0.02)
-
-
-def _update(item: _Progress, event: ProbeEvent) -> None:
-    """Fold one event of a design into its progress."""
-    if isinstance(event, DesignStart):
-        item.status = "running"
-    elif isinstance(event, Step):
-        item.values.update(
-            step=event.step,
-            loss=event.loss,
-            acc=event.acc,
-            lr=event.lr,
-            elapsed=event.elapsed,
-            images_per_s=event.images_per_s,
-        )
-    elif isinstance(event, Eval):
-        item.values.update(held_out_loss=event.held_out_loss, held_out_acc=event.held_out_acc)
-    elif isinstance(event, DesignEnd):
-        item.status = event.status
-        item.values.update(
-            reason=event.reason,
-            diverged_at=event.diverged_at,
-            error=event.error,
-            summary=event.summary,
-        )
+        """Block until the job has finished and its ``on_done`` hook has run (or ``timeout``
+        seconds); returns its status."""
+        with self._lock:
+            job = self._get(job_id)
+        job.settled.wait(timeout)
+        return self.status(job_id)
 
 
 _manager: JobManager | None = None
@@ -435,9 +498,11 @@ _manager_lock = threading.Lock()
 
 
 def get_manager() -> JobManager:
-    """The process-wide `JobManager` (created on first use)."""
+    """The process-wide `JobManager` (created on first use, its unwatched time from
+    ``RESNET_EXPLORER_UNWATCHED_MINUTES``); it stops its jobs cleanly when the process exits."""
     global _manager
     with _manager_lock:
         if _manager is None:
-            _manager = JobManager()
+            _manager = JobManager(unwatched_after=unwatched_after_from_env())
+            atexit.register(_manager.shutdown)
         return _manager

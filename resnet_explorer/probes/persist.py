@@ -12,7 +12,8 @@ the number of classes to fit the data). Each step row holds ``loss``, ``acc``, `
 ``val_loss``, ``val_acc``, ``grad_norm`` (total), ``grad_blocks`` (``{block: norm}``) and
 ``update_ratio``. Design statuses map to the store's with `status.stored_status`: ``done`` ->
 completed, ``cancelled`` -> cancelled, ``diverged`` / ``oom`` / ``failed`` -> failed (the reason
-as the error).
+as the error). A run stopped by someone else, by the server's shutdown or because its page was
+gone keeps that reason as its error, so the run history says why it ended.
 """
 
 from __future__ import annotations
@@ -89,16 +90,7 @@ class StoreWriter:
         if run is None:
             return
         if isinstance(event, Step):
-            run.pending.append(
-                {
-                    "step": event.step,
-                    "loss": event.loss,
-                    "acc": event.acc,
-                    "lr": event.lr,
-                    "elapsed": event.elapsed,
-                    "images_per_s": event.images_per_s,
-                }
-            )
+            run.pending.append(step_row(event))
             if time.monotonic() - run.last_write >= self.flush_seconds:
                 self._write(run, keep_last=True)
         elif isinstance(event, Eval):
@@ -108,7 +100,7 @@ class StoreWriter:
         elif isinstance(event, DesignEnd):
             self._write(run, keep_last=False)
             status = stored_status(event.status)
-            error = None
+            error = event.stop_reason  # a cancelled run says why when nobody asked for it
             if status == "failed":
                 error = event.error or f"{event.status}: {event.reason}"
             self.store.finish_run(run.run_id, status, error)
@@ -116,14 +108,7 @@ class StoreWriter:
 
     def _start(self, job_id: str, key: tuple[str, str], event: DesignStart) -> None:
         base = self._config.get(job_id, {})
-        config = {
-            **base.get("probe", {}),
-            "label": event.label,
-            "job": job_id,
-            "dataset": base.get("dataset"),
-            "device": base.get("device"),
-            "source": self.source,
-        }
+        config = run_config(base, event.label, job_id, self.source)
         run_id = self.store.start_run(Design.from_dict(event.design), config)
         self._open[key] = _Open(run_id)
         self.run_ids[key] = run_id
@@ -134,6 +119,89 @@ class StoreWriter:
             self.store.append_steps(run.run_id, rows)
             run.pending = run.pending[len(rows) :]
         run.last_write = time.monotonic()
+
+
+def run_config(base: dict[str, Any], label: str, job_id: str, source: str) -> dict[str, Any]:
+    """A stored run's config: the probe's settings plus label, job, dataset, device, source."""
+    return {
+        **base.get("probe", {}),
+        "label": label,
+        "job": job_id,
+        "dataset": base.get("dataset"),
+        "device": base.get("device"),
+        "source": source,
+    }
+
+
+def step_row(event: Step) -> dict[str, Any]:
+    """A stored step row of one training step."""
+    return {
+        "step": event.step,
+        "loss": event.loss,
+        "acc": event.acc,
+        "lr": event.lr,
+        "elapsed": event.elapsed,
+        "images_per_s": event.images_per_s,
+    }
+
+
+class StudyWriter:
+    """Saves a study job (training, then a study of the trained weights: landscape, lesion) in
+    the run history once it has finished: one run per design, its training steps as the run's
+    steps, and in its config ``study`` (the kind), ``spec`` (the study's settings) and
+    ``result`` (that design's study result), with the label ``"<kind>: <design>"``.
+
+    Use `on_done` as the job's ``on_done`` hook. A study is short and its result is only known
+    at the end, so nothing is written while it runs; a study that was stopped or failed is saved
+    as cancelled / failed with what it had.
+    """
+
+    def __init__(self, store: Store, kind: str, spec: dict[str, Any], *, source: str = "app"):
+        self.store, self.kind, self.spec, self.source = store, kind, dict(spec), source
+        self.run_ids: dict[tuple[str, str], str] = {}
+
+    def on_done(self, status: Any) -> None:
+        """The `JobManager` ``on_done`` hook: write every design that started training."""
+        start = next((e for e in status.events if isinstance(e, ProbeStart)), None)
+        if start is None:  # stopped while queued: nothing trained, nothing to keep
+            return
+        base = {"probe": start.config, "dataset": start.dataset.get("name"), "device": start.device}
+        results = {d["label"]: d.get(self.kind) for d in (status.analysis or {}).get("designs", [])}
+        for event in status.events:
+            if isinstance(event, DesignStart):
+                self._save(status, base, event, results.get(event.label))
+
+    def _save(self, status: Any, base: dict, start: DesignStart, result: Any) -> None:
+        label = start.label
+        config = run_config(base, f"{self.kind}: {label}", status.id, self.source)
+        config.update(study=self.kind, spec=self.spec, result=result)
+        rows: dict[int, dict[str, Any]] = {}
+        end = None
+        for e in status.events:
+            if getattr(e, "label", None) != label:
+                continue
+            if isinstance(e, Step):
+                rows[e.step] = step_row(e)
+            elif isinstance(e, Eval) and e.step in rows:
+                rows[e.step].update(_eval_metrics(e))
+            elif isinstance(e, DesignEnd):
+                end = e
+        run_id = self.store.start_run(Design.from_dict(start.design), config)
+        self.run_ids[(status.id, label)] = run_id
+        self.store.append_steps(run_id, list(rows.values()))
+        stored, error = _study_outcome(status, end, result)
+        self.store.finish_run(run_id, stored, error)
+
+
+def _study_outcome(status: Any, end: DesignEnd | None, result: Any) -> tuple[str, str | None]:
+    """How a study's run ended: completed with a result; else cancelled or failed, and why."""
+    if status.state == "cancelled" or (end is not None and end.status == "cancelled"):
+        return "cancelled", status.stop_reason or (end.stop_reason if end else None)
+    if end is not None and end.status != "done":
+        return "failed", end.error or f"{end.status}: {end.reason}"
+    if status.state == "failed" or result is None:
+        return "failed", status.error or "the study produced no result"
+    return "completed", None
 
 
 def _eval_metrics(event: Eval) -> dict[str, Any]:

@@ -120,6 +120,8 @@ class DesignRun:
     diverged_at: int | None = None
     reason: str = ""
     error: str | None = None
+    stop_reason: str | None = None
+    """Why it was cancelled when not at its owner's request (``jobs.JobManager.cancel``)."""
     train_seconds: float = 0.0
     steps_log: list[Step] = field(default_factory=list)
     evals: list[Eval] = field(default_factory=list)
@@ -241,6 +243,7 @@ class Probe:
             runs.append(DesignRun(label, trained))
         self.result = ProbeResult(self.config, self.data.describe(), runs)
         self._cancel = _cancel_check(cancel)
+        self._stop_signal = cancel  # a jobs.StopSignal carries why it was set
         self._adapted: dict[tuple[int, int], Dataset] = {}
 
     # --- public ---------------------------------------------------------------------------
@@ -270,6 +273,7 @@ class Probe:
             for index, run in enumerate(self.result.runs):
                 if self._cancel():
                     run.status, run.reason = "cancelled", "cancelled before it started"
+                    run.stop_reason = self.stop_reason()
                     yield self._end_event(run)
                     continue
                 yield from self._train(index, run)
@@ -279,6 +283,10 @@ class Probe:
         finally:
             if cpu:
                 torch.set_num_threads(old_threads)
+
+    def stop_reason(self) -> str | None:
+        """Why the probe was asked to stop, when its cancel flag says (`jobs.StopSignal`)."""
+        return getattr(self._stop_signal, "reason", None)
 
     # --- one design -----------------------------------------------------------------------
 
@@ -297,6 +305,7 @@ class Probe:
             diverged_at=run.diverged_at,
             error=run.error,
             summary=run.summary(self.config.batch_size),
+            stop_reason=run.stop_reason,
         )
 
     def _train(self, index: int, run: DesignRun) -> Iterator[Event]:
@@ -414,6 +423,7 @@ class _TrainLoop:
                 break
             if self.probe._cancel():
                 run.status, run.reason = "cancelled", f"cancelled after step {step}"
+                run.stop_reason = self.probe.stop_reason()
                 break
             t0 = time.perf_counter()
             lr = lr_at(cfg, self.progress(step))

@@ -1,0 +1,110 @@
+"""What a background job reports: a `JobStatus` snapshot with a `DesignProgress` per design.
+
+Both are frozen typed records (`typed.Record`), also readable as the plain mappings the Probe
+page and the docs use (``status["state"]``). `Progress` is the mutable per-design state the
+`jobs.JobManager` folds events into (`Progress.fold`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from resnet_explorer.probes.events import DesignEnd, DesignStart, Eval, ProbeEvent, RunSummary, Step
+from resnet_explorer.status import FINISHED, JobState, Phase, RunState
+from resnet_explorer.typed import Record
+
+
+@dataclass(frozen=True, eq=False)
+class DesignProgress(Record):
+    """One design of a job, as far as it got: its state, last step's figures, last held-out
+    figures, and once it ended the reason and its `RunSummary`."""
+
+    label: str
+    hash: str
+    status: RunState = "pending"
+    step: int = 0
+    steps: int | None = None
+    loss: float | None = None
+    acc: float | None = None
+    lr: float | None = None
+    elapsed: float | None = None
+    images_per_s: float | None = None
+    held_out_loss: float | None = None
+    held_out_acc: float | None = None
+    reason: str | None = None
+    diverged_at: int | None = None
+    error: str | None = None
+    summary: RunSummary | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class JobStatus(Record):
+    """A snapshot of one job (`JobManager.status`): plain data, safe to keep and compare."""
+
+    id: str
+    name: str
+    state: JobState
+    position: int | None
+    device: str
+    config: dict[str, Any]
+    designs: list[DesignProgress]
+    submitted_at: float
+    started_at: float | None
+    finished_at: float | None
+    error: str | None
+    hook_errors: list[str]
+    events: list[ProbeEvent]
+    next: int
+    phase: Phase
+    analysis: Any
+    analysis_progress: dict[str, Any]
+    owner: str = ""
+    """Who started it (a session's label), shown in every session's job list."""
+    kind: str = "probe"
+    watched: bool = False
+    unwatched_for: float | None = None
+    """Seconds since its page last touched it (watched jobs only)."""
+    stop_reason: str | None = None
+    """Why it was stopped when not at its owner's request (e.g. nobody watched it)."""
+
+    @property
+    def finished(self) -> bool:
+        return self.state in FINISHED
+
+
+@dataclass
+class Progress:
+    """The mutable progress of one design inside the manager (see `DesignProgress`)."""
+
+    status: RunState = "pending"
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def fold(self, event: ProbeEvent) -> None:
+        """Fold one event of this design into its progress."""
+        if isinstance(event, DesignStart):
+            self.status = "running"
+        elif isinstance(event, Step):
+            self.values.update(
+                step=event.step,
+                loss=event.loss,
+                acc=event.acc,
+                lr=event.lr,
+                elapsed=event.elapsed,
+                images_per_s=event.images_per_s,
+            )
+        elif isinstance(event, Eval):
+            self.values.update(held_out_loss=event.held_out_loss, held_out_acc=event.held_out_acc)
+        elif isinstance(event, DesignEnd):
+            self.status = event.status
+            self.values.update(
+                reason=event.reason,
+                diverged_at=event.diverged_at,
+                error=event.error,
+                summary=event.summary,
+            )
+
+    def snapshot(self, label: str, design_hash: str, steps: int | None) -> DesignProgress:
+        """A frozen copy for `JobStatus.designs`."""
+        values = {"step": 0, "steps": steps, **self.values}
+        return DesignProgress(label=label, hash=design_hash, status=self.status, **values)
