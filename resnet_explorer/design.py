@@ -33,8 +33,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from resnet_explorer import jsonio
+from resnet_explorer import jsonio, validation
 from resnet_explorer.errors import DesignError
+from resnet_explorer.validation import first_field, short
 
 BlockType = Literal["basic", "bottleneck"]
 StemType = Literal["imagenet", "cifar", "deep", "deep_tiered"]
@@ -175,7 +176,7 @@ class Design(BaseModel):
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            raise DesignError(_format_validation_error(exc), field=_first_field(exc)) from None
+            raise DesignError(_format_validation_error(exc), field=first_field(exc)) from None
 
     @classmethod
     def model_validate(cls, obj: Any, **kwargs: Any) -> Design:  # type: ignore[override]
@@ -186,7 +187,7 @@ class Design(BaseModel):
             for err in exc.errors():
                 if isinstance(err.get("ctx", {}).get("error"), DesignError):
                     raise err["ctx"]["error"] from None
-            raise DesignError(_format_validation_error(exc), field=_first_field(exc)) from None
+            raise DesignError(_format_validation_error(exc), field=first_field(exc)) from None
 
     @model_validator(mode="before")
     @classmethod
@@ -350,7 +351,7 @@ class Design(BaseModel):
         """Build a design from a dict such as `to_dict` returns."""
         if not isinstance(data, dict):
             raise DesignError(
-                f"a design must be a JSON object, got {type(data).__name__}: {_short(data)}"
+                f"a design must be a JSON object, got {type(data).__name__}: {short(data)}"
             )
         return cls.model_validate(data)
 
@@ -374,7 +375,7 @@ class Design(BaseModel):
     def from_url(cls, token: str) -> Design:
         """Decode `to_url`'s token; a broken or tampered token raises `DesignError`."""
         if not isinstance(token, str) or not token.startswith(_URL_PREFIX):
-            raise DesignError(f"design link {_short(token)} is not a ResNet Explorer design (v1.)")
+            raise DesignError(f"design link {short(token)} is not a ResNet Explorer design (v1.)")
         body = token[len(_URL_PREFIX) :]
         if len(body) > 4 * MAX_JSON_BYTES:
             raise DesignError("design link is too long")
@@ -404,46 +405,6 @@ class Design(BaseModel):
         return Design.from_dict(data)
 
 
-def _short(value: Any, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _loc(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "design"
-
-
-def _first_field(exc: ValidationError) -> str | None:
-    errors = exc.errors()
-    return _loc(errors[0]["loc"]) if errors and errors[0]["loc"] else None
-
-
 def _format_validation_error(exc: ValidationError) -> str:
-    """One line per problem: field, value given, what is allowed."""
-    lines = []
-    errors = exc.errors()
-    locs = [tuple(e["loc"]) for e in errors]
-    for err in errors:
-        loc = tuple(err["loc"])
-        if any(len(other) > len(loc) and other[: len(loc)] == loc for other in locs):
-            continue  # a container's error that only repeats a nested one
-        where = _loc(err["loc"])
-        kind = err["type"]
-        if kind == "extra_forbidden":
-            lines.append(f"{where}: unknown field (value {_short(err['input'])})")
-        elif kind == "missing":
-            lines.append(f"{where}: required field is missing")
-        elif kind == "too_short" and where == "stages":
-            lines.append("stages: a design needs at least 1 stage (the stage list is empty)")
-        elif kind == "value_error":
-            message = str(err.get("ctx", {}).get("error", err["msg"]))
-            lines.append(message if where == "design" else f"{where}: {message}")
-        else:
-            lines.append(f"{where} = {_short(err['input'])}: {err['msg']}")
-    return "invalid design: " + "; ".join(lines)
+    """One line per problem: field, value given, what is allowed (`validation.describe`)."""
+    return "invalid design: " + "; ".join(validation.describe(exc))

@@ -4,7 +4,9 @@ import). The file is ``--db PATH``, else ``$RESNET_EXPLORER_DB``, else the user'
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from resnet_explorer.cli.common import CliError, load_design, print_json, schema
@@ -71,17 +73,37 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run_import)
 
 
-def _store(args: argparse.Namespace, *, create: bool = True) -> Any:
+def _store(args: argparse.Namespace) -> Any:
+    """The library for a writing command (created if needed)."""
     from resnet_explorer.store import Store
 
-    return Store(args.db, create=create)
+    return Store(args.db)
 
 
 def _missing(args: argparse.Namespace) -> bool:
     """True when the library file does not exist yet (reading commands then create nothing)."""
     from resnet_explorer.store import paths
 
-    return not paths.resolve(args.db).exists()
+    path = paths.resolve(args.db)
+    return not path.exists() and not path.is_symlink()
+
+
+@contextlib.contextmanager
+def reading(db: str | None) -> Iterator[Any]:
+    """The library opened read-only for a reading command (it never writes the file), or None
+    when there is no file yet. Rows it had to skip are reported on stderr by name."""
+    from resnet_explorer.store import Store, paths
+
+    path = paths.resolve(db)
+    if not path.exists() and not path.is_symlink():
+        yield None
+        return
+    with Store(db, read_only=True) as store:
+        try:
+            yield store
+        finally:
+            for message in store.damaged:
+                print(f"warning: skipped a damaged row: {message}", file=sys.stderr)
 
 
 def _summary(saved) -> dict[str, Any]:
@@ -99,11 +121,10 @@ def _summary(saved) -> dict[str, Any]:
 def run_list(args: argparse.Namespace) -> int:
     from resnet_explorer.store import paths
 
-    if _missing(args):
-        found = []
-    else:
-        with _store(args, create=False) as store:
-            found = store.list_designs(query=args.query, tag=args.tag, block=args.block)
+    with reading(args.db) as store:
+        found = [] if store is None else store.list_designs(
+            query=args.query, tag=args.tag, block=args.block
+        )
     if args.json:
         print_json(
             {
@@ -149,9 +170,9 @@ def run_save(args: argparse.Namespace) -> int:
 def run_show(args: argparse.Namespace) -> int:
     from resnet_explorer.store import NotFoundError
 
-    if _missing(args):
-        raise NotFoundError(f"no design named {args.name!r}: the library is empty")
-    with _store(args, create=False) as store:
+    with reading(args.db) as store:
+        if store is None:
+            raise NotFoundError(f"no design named {args.name!r}: the library is empty")
         saved = store.get_design(args.name)
         runs = store.runs(design_hash=saved.hash)
         profiles = store.profiles(design_hash=saved.hash)
@@ -190,11 +211,11 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_delete(args: argparse.Namespace) -> int:
-    from resnet_explorer.store import NotFoundError
+    from resnet_explorer.store import NotFoundError, Store
 
     if _missing(args):
         raise NotFoundError(f"no design named {args.name!r}: the library is empty")
-    with _store(args, create=False) as store:
+    with Store(args.db, create=False) as store:
         saved = store.get_design(args.name)  # a missing name is an error even without --yes
         if not args.yes:
             raise CliError(
@@ -215,12 +236,12 @@ def run_export(args: argparse.Namespace) -> int:
     out = args.output
     if out is not None:  # refuse before reading the library (the rules: resnet_explorer.files)
         check_output(out, force=args.force, what="export file")
-    if _missing(args):
-        if args.names:
-            raise NotFoundError(f"no design named {args.names[0]!r}: the library is empty")
-        doc = exchange.empty_export()
-    else:
-        with _store(args, create=False) as store:
+    with reading(args.db) as store:
+        if store is None:
+            if args.names:
+                raise NotFoundError(f"no design named {args.names[0]!r}: the library is empty")
+            doc = exchange.empty_export()
+        else:
             doc = store.export_library(args.names or None, include_runs=not args.no_runs)
     text = dumps(doc)
     if out is None:
@@ -235,15 +256,37 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _remove_library(args: argparse.Namespace) -> None:
+    """Remove the library this command created, if it is still empty (never anything else)."""
+    from resnet_explorer.store import Store, StoreError, paths
+
+    path = paths.resolve(args.db)
+    try:
+        with Store(path, read_only=True) as store:
+            if any(store.counts().values()):
+                return
+    except StoreError:
+        if path.exists() and path.stat().st_size > 0:
+            return  # not ours to judge: leave it
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(OSError):
+            path.with_name(path.name + suffix).unlink()
+
+
 def run_import(args: argparse.Namespace) -> int:
-    from resnet_explorer.store import exchange, loads
+    from resnet_explorer.store import exchange
 
     text = read_limited(args.file, exchange.MAX_IMPORT_BYTES, what="export file", error=CliError)
-
-    doc = loads(text)
-    with _store(args) as store:
-        report = store.import_library(doc, on_conflict=args.on_conflict)
-        db = str(store.path)
+    plan = exchange.parse_document(text)  # all checked before the library is even opened
+    new = _missing(args)
+    try:
+        with _store(args) as store:
+            report = store.import_library(plan, on_conflict=args.on_conflict)
+            db = str(store.path)
+    except BaseException:
+        if new:  # a failed import leaves no new library behind
+            _remove_library(args)
+        raise
     if args.json:
         print_json({"schema": schema("library-import"), "db": db, **report.to_dict()})
         return 0

@@ -51,7 +51,7 @@ def _store(args: argparse.Namespace):
     if not args.db and not default_path().exists():
         return None  # no library yet: nothing to read
     try:
-        return Store(args.db, create=False)
+        return Store(args.db, create=False, read_only=True)  # a report never writes it
     except StoreError as exc:
         if args.db:  # asked for explicitly: a bad file is an error
             raise

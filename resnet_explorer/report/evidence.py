@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from resnet_explorer.report.metrics import Latency
-from resnet_explorer.store import Profile, Run, Store
+from resnet_explorer.store import Run, SavedProfile, Store
 
 #: Per-step keys that are not metrics to plot.
 NOT_METRICS = ("step", "time")
@@ -27,7 +27,7 @@ class RunCurve:
         return f"{self.design} · {self.run.run_id[:8]} ({self.run.status})"
 
 
-def latency_from_profile(profile: Profile) -> Latency | None:
+def latency_from_profile(profile: SavedProfile) -> Latency | None:
     """The inference latency of a stored profile: its 'ok' inference row with the smallest
     batch. ``results`` is a profile document (``{"latency": {...}}``) or a latency report."""
     results = profile.results or {}

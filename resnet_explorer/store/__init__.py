@@ -12,6 +12,7 @@ Format, schema history and concurrency guarantees: docs/store.md.
 
 from resnet_explorer.store.errors import (
     BusyError,
+    DamagedRowError,
     NameTakenError,
     NewerSchemaError,
     NotALibraryError,
@@ -23,22 +24,23 @@ from resnet_explorer.store.exchange import ImportReport, dumps, loads
 from resnet_explorer.store.library import Store
 from resnet_explorer.store.paths import default_path
 from resnet_explorer.store.recorder import RunRecorder
-from resnet_explorer.store.records import Profile, Run, SavedDesign, Step
+from resnet_explorer.store.records import Run, SavedDesign, SavedProfile, Step
 from resnet_explorer.store.schema import SCHEMA_VERSION
 
 __all__ = [
     "EXPORT_SCHEMA",
     "SCHEMA_VERSION",
     "BusyError",
+    "DamagedRowError",
     "ImportReport",
     "NameTakenError",
     "NewerSchemaError",
     "NotALibraryError",
     "NotFoundError",
-    "Profile",
     "Run",
     "RunRecorder",
     "SavedDesign",
+    "SavedProfile",
     "Step",
     "Store",
     "StoreError",

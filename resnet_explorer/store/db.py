@@ -22,10 +22,22 @@ T = TypeVar("T")
 _BUSY_CODES = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED (primary codes)
 
 
-def connect(path: Path, timeout: float) -> sqlite3.Connection:
-    """A connection in autocommit mode (transactions are explicit), rows as `sqlite3.Row`."""
+def connect(
+    path: Path | str, timeout: float, *, read_only: bool = False, immutable: bool = False
+) -> sqlite3.Connection:
+    """A connection in autocommit mode (transactions are explicit), rows as `sqlite3.Row`.
+
+    ``read_only``: SQLite refuses every write through it (``mode=ro``), so a reading command
+    can never change the file, and a file the user may not write can still be read.
+    ``immutable``: also tell SQLite nobody else writes it (no lock or ``-shm`` file needed; for a
+    read-only folder)."""
+    target, uri = str(path), False
+    if read_only:
+        query = "?mode=ro&immutable=1" if immutable else "?mode=ro"
+        target = Path(path).absolute().as_uri() + query
+        uri = True
     conn = sqlite3.connect(
-        str(path), timeout=timeout, isolation_level=None, check_same_thread=False
+        target, timeout=timeout, isolation_level=None, check_same_thread=False, uri=uri
     )
     conn.row_factory = sqlite3.Row
     # Per-connection settings; they write nothing to the file.

@@ -25,5 +25,10 @@ class NameTakenError(StoreError):
     """A design with that name is already saved."""
 
 
+class DamagedRowError(StoreError):
+    """A row of the library that cannot be read (a JSON column that is not JSON, a wrong type).
+    The row is left as it is; listings skip it and report it (`Store.damaged`)."""
+
+
 class BusyError(StoreError):
     """Other writers held the library locked for longer than the timeout."""

@@ -1,7 +1,8 @@
 """`Store`: the library of saved designs, measured profiles and probe runs, in one SQLite file.
 
 Thread- and process-safe: each thread (and each forked process) gets its own connection, every
-operation is one short transaction, and writers retry while another holds the lock.
+operation is one short transaction, and writers retry while another holds the lock. The SQL and
+row mappers live in `rows`, export and import in `exchange`, the file format in `schema`.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from resnet_explorer.design import BLOCK_TYPES, Design
-from resnet_explorer.store import db, paths, records, schema
+from resnet_explorer.store import db, exchange, paths, records, rows, schema
 from resnet_explorer.store.errors import NameTakenError, NotFoundError, StoreError
-from resnet_explorer.store.records import Profile, Run, SavedDesign, Step
+from resnet_explorer.store.exchange import ImportPlan, ImportReport
+from resnet_explorer.store.recorder import RunRecorder
+from resnet_explorer.store.records import Run, SavedDesign, SavedProfile, Step
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT = 15.0
@@ -33,7 +36,15 @@ _ORDER_SQL = {
 class Store:
     """The library at ``path`` (default `paths.default_path`: ``$RESNET_EXPLORER_DB`` or the
     user's data directory). Opening creates the file if ``create``, migrates an older schema,
-    and raises `StoreError` for a file that is not a library or is from a newer version."""
+    and raises `StoreError` for a file that is not a library or is from a newer version.
+
+    ``read_only``: for reading (the CLI's ``list``, ``show``, ``export``, reports): the file is
+    never written, not even to initialise an empty file or migrate an older one (they are read
+    through a private in-memory copy), and a library the user may not write can be read.
+
+    Rows damaged on disk (a JSON column that is not JSON) are skipped by listings and exports;
+    `damaged` says which, by name. They are never rewritten.
+    """
 
     def __init__(
         self,
@@ -41,13 +52,18 @@ class Store:
         *,
         create: bool = True,
         timeout: float = DEFAULT_TIMEOUT,
+        read_only: bool = False,
     ) -> None:
         self.path: Path = paths.resolve(path)
         self.timeout = timeout
-        self._create = create
+        self.read_only = read_only
+        self.damaged: list[str] = []
+        """Messages naming the rows that could not be read (skipped), in the order met."""
+        self._create = create and not read_only
         self._local = threading.local()
         self._opened = threading.Lock()
         self._ready = False
+        self._shared: sqlite3.Connection | None = None  # an in-memory read-only copy
         self._conn()  # surface a bad file now, not at the first query
 
     # --- connections ------------------------------------------------------------------------
@@ -62,13 +78,19 @@ class Store:
             # keep a reference so garbage collection does not close it either.
             local.orphans = [*getattr(local, "orphans", []), conn]
         with self._opened:
-            if self._ready:
+            if self._shared is not None:
+                conn = self._shared
+            elif self._ready:
                 try:
-                    conn = db.connect(self.path, self.timeout)
+                    conn = db.connect(self.path, self.timeout, read_only=self.read_only)
                 except sqlite3.Error as exc:
                     raise StoreError(f"cannot open library {self.path}: {exc}") from None
             else:
-                conn = schema.open_library(self.path, create=self._create, timeout=self.timeout)
+                conn = schema.open_library(
+                    self.path, create=self._create, timeout=self.timeout, read_only=self.read_only
+                )
+                if self.read_only and conn.execute("PRAGMA database_list").fetchone()[2] == "":
+                    self._shared = conn  # in memory: every thread reads the one copy
                 self._ready = True
         local.conn, local.pid = conn, os.getpid()
         return conn
@@ -76,7 +98,7 @@ class Store:
     def close(self) -> None:
         """Close this thread's connection (others close when their threads end)."""
         conn = getattr(self._local, "conn", None)
-        if conn is not None and self._local.pid == os.getpid():
+        if conn is not None and self._local.pid == os.getpid() and conn is not self._shared:
             conn.close()
         self._local.conn = None
 
@@ -90,6 +112,8 @@ class Store:
         return f"Store({str(self.path)!r})"
 
     def _run(self, fn: Callable[[sqlite3.Connection], T], *, write: bool) -> T:
+        if write and self.read_only:
+            raise StoreError(f"library {self.path} was opened for reading only")
         try:
             return db.transact(
                 self._conn(), fn, write=write, timeout=self.timeout, what=f"library {self.path}"
@@ -120,7 +144,7 @@ class Store:
 
         def write(conn: sqlite3.Connection) -> SavedDesign:
             stamp = schema.now()
-            old = _design_row(conn, name)
+            old = rows.design_row(conn, name)
             if old is not None and not replace:
                 raise NameTakenError(
                     f"a design named {name!r} is already saved; choose another name, or "
@@ -128,17 +152,15 @@ class Store:
                 )
             if old is None:
                 conn.execute(
-                    "INSERT INTO designs (name, design_json, hash, block_types, tags, notes, "
-                    "created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    rows.INSERT_DESIGN,
                     (name, text, design.hash, blocks, tag_json, notes, stamp, stamp),
                 )
             else:
                 conn.execute(
-                    "UPDATE designs SET design_json = ?, hash = ?, block_types = ?, tags = ?, "
-                    "notes = ?, updated = ? WHERE id = ?",
+                    rows.UPDATE_DESIGN,
                     (text, design.hash, blocks, tag_json, notes, stamp, old["id"]),
                 )
-            return _saved(_design_row(conn, name))
+            return rows.saved_design(rows.design_row(conn, name))
 
         return self._run(write, write=True)
 
@@ -152,8 +174,8 @@ class Store:
     def find_design(self, name: str) -> SavedDesign | None:
         """The design saved as ``name``, or None."""
         name = records.check_name(name)
-        row = self._run(lambda c: _design_row(c, name), write=False)
-        return None if row is None else _saved(row)
+        row = self._run(lambda c: rows.design_row(c, name), write=False)
+        return None if row is None else rows.saved_design(row)
 
     def list_designs(
         self,
@@ -171,35 +193,29 @@ class Store:
             raise StoreError(f"block type {block!r} is unknown; use one of {BLOCK_TYPES}")
         if order not in _ORDER_SQL:
             raise StoreError(f"order {order!r} is unknown; use one of {list(_ORDER_SQL)}")
-        where, args = _where(
-            (
-                "EXISTS (SELECT 1 FROM json_each(designs.tags) WHERE lower(value) = lower(?))",
-                tag.strip() if tag else None,
-            ),
-            (
-                "EXISTS (SELECT 1 FROM json_each(designs.block_types) WHERE value = ?)",
-                block or None,
-            ),
-            ("hash = ?", design_hash or None),
-        )
+        where, args = rows.where(("hash = ?", design_hash or None))
         sql = f"SELECT * FROM designs{where} ORDER BY {_ORDER_SQL[order]}"
-        rows = self._run(lambda c: c.execute(sql, args).fetchall(), write=False)
-        found = [_saved(r) for r in rows]
+        found = self._designs(sql, args)
+        # Filters in Python: casefold handles every script (SQLite's lower() only ASCII), and a
+        # row damaged on disk is skipped and reported, never a failed query.
+        if tag and tag.strip():
+            wanted = tag.strip().casefold()
+            found = [d for d in found if any(t.casefold() == wanted for t in d.tags)]
+        if block:
+            found = [d for d in found if block in d.block_types]
         if query:
-            # In Python: casefold handles every script, SQLite's lower() only ASCII.
             needle = query.strip().casefold()
             found = [d for d in found if needle in d.name.casefold()]
         return found[:limit] if limit is not None else found
 
+    def _designs(self, sql: str, args: list[Any]) -> list[SavedDesign]:
+        found = self._run(lambda c: c.execute(sql, args).fetchall(), write=False)
+        return rows.readable(found, rows.saved_design, self.damaged)
+
     def all_tags(self) -> list[str]:
         """Every tag in use, sorted case-insensitively."""
-        rows = self._run(
-            lambda c: c.execute(
-                "SELECT DISTINCT j.value FROM designs, json_each(designs.tags) j"
-            ).fetchall(),
-            write=False,
-        )
-        return sorted({r[0] for r in rows}, key=lambda t: (t.casefold(), t))
+        tags = {t for d in self._designs("SELECT * FROM designs", []) for t in d.tags}
+        return sorted(tags, key=lambda t: (t.casefold(), t))
 
     def update_design(
         self,
@@ -227,10 +243,10 @@ class Store:
             changes["name"] = target
 
         def write(conn: sqlite3.Connection) -> SavedDesign:
-            old = _design_row(conn, name)
+            old = rows.design_row(conn, name)
             if old is None:
                 raise NotFoundError(f"no design named {name!r} in library {self.path}")
-            if target != name and _design_row(conn, target) is not None:
+            if target != name and rows.design_row(conn, target) is not None:
                 raise NameTakenError(f"a design named {target!r} is already saved")
             if changes:
                 sets = ", ".join(f"{k} = ?" for k in changes)
@@ -238,7 +254,7 @@ class Store:
                     f"UPDATE designs SET {sets}, updated = ? WHERE id = ?",
                     (*changes.values(), schema.now(), old["id"]),
                 )
-            return _saved(_design_row(conn, target))
+            return rows.saved_design(rows.design_row(conn, target))
 
         return self._run(write, write=True)
 
@@ -253,19 +269,18 @@ class Store:
         wanted = None if new_name is None else records.check_name(new_name, "new name")
 
         def write(conn: sqlite3.Connection) -> SavedDesign:
-            old = _design_row(conn, name)
+            old = rows.design_row(conn, name)
             if old is None:
                 raise NotFoundError(f"no design named {name!r} in library {self.path}")
             if wanted is not None:
-                if _design_row(conn, wanted) is not None:
+                if rows.design_row(conn, wanted) is not None:
                     raise NameTakenError(f"a design named {wanted!r} is already saved")
                 target = wanted
             else:
-                target = free_name(conn, name, "copy")
+                target = rows.free_name(conn, name, "copy")
             stamp = schema.now()
             conn.execute(
-                "INSERT INTO designs (name, design_json, hash, block_types, tags, notes, "
-                "created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                rows.INSERT_DESIGN,
                 (
                     target,
                     old["design_json"],
@@ -277,7 +292,7 @@ class Store:
                     stamp,
                 ),
             )
-            return _saved(_design_row(conn, target))
+            return rows.saved_design(rows.design_row(conn, target))
 
         return self._run(write, write=True)
 
@@ -287,11 +302,11 @@ class Store:
         name = records.check_name(name)
 
         def write(conn: sqlite3.Connection) -> SavedDesign:
-            row = _design_row(conn, name)
+            row = rows.design_row(conn, name)
             if row is None:
                 raise NotFoundError(f"no design named {name!r} in library {self.path}")
             conn.execute("DELETE FROM designs WHERE id = ?", (row["id"],))
-            return _saved(row)
+            return rows.saved_design(row)
 
         return self._run(write, write=True)
 
@@ -304,7 +319,7 @@ class Store:
         device: str,
         settings: Mapping[str, Any] | None = None,
         results: Mapping[str, Any] | None = None,
-    ) -> Profile:
+    ) -> SavedProfile:
         """Record measured ``results`` of ``design`` on ``device`` under ``settings``."""
         if not isinstance(design, Design):
             raise StoreError(f"add_profile needs a Design, got {type(design).__name__}")
@@ -317,29 +332,26 @@ class Store:
             records.json_doc(results, "results"),
         )
 
-        def write(conn: sqlite3.Connection) -> Profile:
-            cur = conn.execute(
-                "INSERT INTO profiles (design_hash, design_json, device, settings, results, "
-                "created) VALUES (?, ?, ?, ?, ?, ?)",
-                (*row, schema.now()),
-            )
-            return _profile(conn.execute("SELECT * FROM profiles WHERE id = ?", (cur.lastrowid,)))
+        def write(conn: sqlite3.Connection) -> SavedProfile:
+            cur = conn.execute(rows.INSERT_PROFILE, (*row, schema.now()))
+            made = conn.execute("SELECT * FROM profiles WHERE id = ?", (cur.lastrowid,))
+            return rows.saved_profile(made.fetchone())
 
         return self._run(write, write=True)
 
     def profiles(
         self, *, design_hash: str | None = None, device: str | None = None, limit: int | None = None
-    ) -> list[Profile]:
+    ) -> list[SavedProfile]:
         """Profiles, newest first, optionally of one design hash and/or one device."""
-        where, args = _where(
+        where, args = rows.where(
             ("design_hash = ?", design_hash or None), ("device = ?", device or None)
         )
         sql = "SELECT * FROM profiles" + where
         sql += " ORDER BY created DESC, id DESC"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        rows = self._run(lambda c: c.execute(sql, args).fetchall(), write=False)
-        return [_profile_row(r) for r in rows]
+        found = self._run(lambda c: c.execute(sql, args).fetchall(), write=False)
+        return rows.readable(found, rows.saved_profile, self.damaged)
 
     def delete_profile(self, profile_id: int) -> None:
         """Delete one profile by id; `NotFoundError` if there is none."""
@@ -369,34 +381,27 @@ class Store:
             if conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone():
                 raise StoreError(f"a run with id {run_id!r} already exists")
             stamp = schema.now()
-            conn.execute(
-                "INSERT INTO runs (run_id, design_hash, design_json, config, status, started, "
-                "updated) VALUES (?, ?, ?, ?, 'running', ?, ?)",
-                (run_id, design.hash, design.to_json(), config_json, stamp, stamp),
-            )
+            row = (run_id, design.hash, design.to_json(), config_json, "running", stamp, stamp)
+            conn.execute(rows.INSERT_RUN, (*row, None, None))  # not finished, no error
             return run_id
 
         return self._run(write, write=True)
 
-    def append_steps(self, run_id: str, rows: Iterable[Mapping[str, Any]]) -> int:
+    def append_steps(self, run_id: str, steps: Iterable[Mapping[str, Any]]) -> int:
         """Add steps to a running run, in one transaction (committed when this returns).
         Each row is flat: ``{"step": 3, "loss": 0.9, "acc": 0.6, "lr": 0.1, "val_acc": ...}``.
         Non-finite numbers are stored as null. Returns the number of rows written."""
-        values = [records.step_row(row, f"step row {i}") for i, row in enumerate(rows)]
+        values = [records.step_row(row, f"step row {i}") for i, row in enumerate(steps)]
         if not values:
             return 0
 
         def write(conn: sqlite3.Connection) -> int:
-            status = _run_status(conn, run_id)
+            status = rows.run_status(conn, run_id)
             if status != "running":
                 raise StoreError(f"run {run_id!r} is {status}; steps cannot be added to it")
             stamp = schema.now()
             try:
-                conn.executemany(
-                    "INSERT INTO steps (run_id, step, loss, acc, lr, metrics, time) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [(run_id, *v, stamp) for v in values],
-                )
+                conn.executemany(rows.INSERT_STEP, [(run_id, *v, stamp) for v in values])
             except sqlite3.IntegrityError:
                 steps = [v[0] for v in values]
                 raise StoreError(
@@ -416,7 +421,7 @@ class Store:
             error = str(error)[: records.MAX_NOTES]
 
         def write(conn: sqlite3.Connection) -> Run:
-            current = _run_status(conn, run_id)
+            current = rows.run_status(conn, run_id)
             if current != "running":
                 raise StoreError(f"run {run_id!r} already ended ({current})")
             stamp = schema.now()
@@ -424,7 +429,7 @@ class Store:
                 "UPDATE runs SET status = ?, finished = ?, updated = ?, error = ? WHERE run_id = ?",
                 (status, stamp, stamp, error, run_id),
             )
-            return _run_row(conn, run_id)
+            return rows.run_row(conn, run_id)
 
         return self._run(write, write=True)
 
@@ -432,8 +437,8 @@ class Store:
         """One run (with its step count); `NotFoundError` if there is none."""
 
         def read(conn: sqlite3.Connection) -> Run:
-            _run_status(conn, run_id)
-            return _run_row(conn, run_id)
+            rows.run_status(conn, run_id)
+            return rows.run_row(conn, run_id)
 
         return self._run(read, write=False)
 
@@ -445,27 +450,28 @@ class Store:
         limit: int | None = None,
     ) -> list[Run]:
         """Runs, newest first, optionally of one design hash and/or with one status."""
-        where, args = _where(
+        where, args = rows.where(
             ("design_hash = ?", design_hash or None), ("status = ?", status or None)
         )
-        sql = _RUNS_SQL + where
+        sql = rows.SELECT_RUNS + where
         sql += " ORDER BY started DESC, run_id"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        rows = self._run(lambda c: c.execute(sql, args).fetchall(), write=False)
-        return [_run_from(r) for r in rows]
+        found = self._run(lambda c: c.execute(sql, args).fetchall(), write=False)
+        return rows.readable(found, rows.run, self.damaged)
 
     def steps(self, run_id: str, *, after: int | None = None) -> list[Step]:
         """A run's steps in order; ``after`` returns only later ones (to follow a live run)."""
 
         def read(conn: sqlite3.Connection) -> list[Step]:
-            _run_status(conn, run_id)
+            rows.run_status(conn, run_id)
             sql = "SELECT * FROM steps WHERE run_id = ?"
             args: list[Any] = [run_id]
             if after is not None:
                 sql += " AND step > ?"
                 args.append(int(after))
-            return [_step(r) for r in conn.execute(sql + " ORDER BY step", args)]
+            found = conn.execute(sql + " ORDER BY step", args)
+            return rows.readable(found, rows.step, self.damaged)
 
         return self._run(read, write=False)
 
@@ -473,16 +479,16 @@ class Store:
         """Delete a run and its steps; `NotFoundError` if there is none."""
 
         def write(conn: sqlite3.Connection) -> None:
-            _run_status(conn, run_id)
+            rows.run_status(conn, run_id)
             conn.execute("DELETE FROM steps WHERE run_id = ?", (run_id,))
             conn.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
 
         self._run(write, write=True)
 
-    def record_run(self, design: Design, config: Mapping[str, Any] | None = None, **kw: Any):
+    def record_run(
+        self, design: Design, config: Mapping[str, Any] | None = None, **kw: Any
+    ) -> RunRecorder:
         """A `RunRecorder` for a new run (a context manager; see recorder.py)."""
-        from resnet_explorer.store.recorder import RunRecorder
-
         return RunRecorder(self, design, config, **kw)
 
     # --- whole library ----------------------------------------------------------------------
@@ -491,18 +497,37 @@ class Store:
         self, names: Iterable[str] | None = None, *, include_runs: bool = True
     ) -> dict[str, Any]:
         """The library (or the designs ``names`` with their profiles and runs) as one JSON
-        document, ``resnet-explorer/library/v1`` (docs/store.md)."""
-        from resnet_explorer.store.exchange import export_library
+        document, ``resnet-explorer/library/v1`` (docs/store.md), read in one transaction.
+        Rows damaged on disk are left out and named in `damaged`."""
+        names = None if names is None else list(names)
+        return self._run(
+            lambda c: exchange.export_document(
+                c,
+                names,
+                include_runs=include_runs,
+                damaged=self.damaged,
+                where=f"library {self.path}",
+            ),
+            write=False,
+        )
 
-        return export_library(self, names, include_runs=include_runs)
-
-    def import_library(self, doc: Mapping[str, Any] | str | bytes, *, on_conflict: str = "skip"):
-        """Add an exported library to this one, in one transaction. A design whose name is
-        taken by a different design is skipped or, with ``on_conflict="rename"``, saved as
-        "NAME (imported)"; nothing is ever overwritten. Returns an `ImportReport`."""
-        from resnet_explorer.store.exchange import import_library
-
-        return import_library(self, doc, on_conflict=on_conflict)
+    def import_library(
+        self,
+        doc: Mapping[str, Any] | str | bytes | ImportPlan,
+        *,
+        on_conflict: str = "skip",
+    ) -> ImportReport:
+        """Add an exported library to this one, in one transaction, after checking all of it. A
+        design whose name is taken by a different design is skipped or, with
+        ``on_conflict="rename"``, saved as "NAME (imported)"; nothing is ever overwritten."""
+        if on_conflict not in exchange.ON_CONFLICT:
+            raise StoreError(
+                f"on_conflict {on_conflict!r} is unknown; use one of {exchange.ON_CONFLICT}"
+            )
+        plan = doc if isinstance(doc, ImportPlan) else exchange.parse_document(doc)
+        return self._run(
+            lambda c: exchange.apply_import(c, plan, on_conflict=on_conflict), write=True
+        )
 
     def counts(self) -> dict[str, int]:
         """How many designs, profiles, runs and steps the library holds."""
@@ -514,102 +539,3 @@ class Store:
             }
 
         return self._run(read, write=False)
-
-
-# --- row helpers (used inside transactions) ---------------------------------------------------
-
-_RUNS_SQL = (
-    "SELECT runs.*, (SELECT count(*) FROM steps s WHERE s.run_id = runs.run_id) AS n_steps, "
-    "(SELECT max(step) FROM steps s WHERE s.run_id = runs.run_id) AS last_step FROM runs"
-)
-
-
-def _design_row(conn: sqlite3.Connection, name: str) -> sqlite3.Row | None:
-    return conn.execute("SELECT * FROM designs WHERE name = ?", (name,)).fetchone()
-
-
-def _saved(row: sqlite3.Row) -> SavedDesign:
-    return SavedDesign(
-        id=row["id"],
-        name=row["name"],
-        hash=row["hash"],
-        design_json=row["design_json"],
-        tags=tuple(json.loads(row["tags"])),
-        notes=row["notes"],
-        created=row["created"],
-        updated=row["updated"],
-        block_types=tuple(json.loads(row["block_types"])),
-    )
-
-
-def _profile(cur: sqlite3.Cursor) -> Profile:
-    return _profile_row(cur.fetchone())
-
-
-def _profile_row(row: sqlite3.Row) -> Profile:
-    return Profile(
-        id=row["id"],
-        design_hash=row["design_hash"],
-        design_json=row["design_json"],
-        device=row["device"],
-        settings=json.loads(row["settings"]),
-        results=json.loads(row["results"]),
-        created=row["created"],
-    )
-
-
-def _run_status(conn: sqlite3.Connection, run_id: str) -> str:
-    row = conn.execute("SELECT status FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-    if row is None:
-        raise NotFoundError(f"no run with id {run_id!r}")
-    return row[0]
-
-
-def _run_row(conn: sqlite3.Connection, run_id: str) -> Run:
-    return _run_from(conn.execute(_RUNS_SQL + " WHERE run_id = ?", (run_id,)).fetchone())
-
-
-def _run_from(row: sqlite3.Row) -> Run:
-    return Run(
-        run_id=row["run_id"],
-        design_hash=row["design_hash"],
-        design_json=row["design_json"],
-        config=json.loads(row["config"]),
-        status=row["status"],
-        started=row["started"],
-        updated=row["updated"],
-        finished=row["finished"],
-        error=row["error"],
-        steps=row["n_steps"],
-        last_step=row["last_step"],
-    )
-
-
-def _step(row: sqlite3.Row) -> Step:
-    return Step(
-        step=row["step"],
-        time=row["time"],
-        loss=row["loss"],
-        acc=row["acc"],
-        lr=row["lr"],
-        metrics=json.loads(row["metrics"]),
-    )
-
-
-def free_name(conn: sqlite3.Connection, name: str, word: str) -> str:
-    """The first of "NAME (word)", "NAME (word 2)", ... not taken (within the transaction)."""
-    n = 1
-    while True:
-        suffix = f" ({word})" if n == 1 else f" ({word} {n})"
-        candidate = name[: records.MAX_NAME - len(suffix)] + suffix
-        if _design_row(conn, candidate) is None:
-            return candidate
-        n += 1
-
-
-def _where(*conditions: tuple[str, Any]) -> tuple[str, list[Any]]:
-    """``" WHERE a AND b"`` and its arguments, for the conditions whose argument is not None."""
-    used = [(sql, arg) for sql, arg in conditions if arg is not None]
-    if not used:
-        return "", []
-    return " WHERE " + " AND ".join(sql for sql, _ in used), [arg for _, arg in used]

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
 
 from resnet_explorer.design import Design
+from resnet_explorer.store.records import Run
 
-if TYPE_CHECKING:
-    from resnet_explorer.store.library import Store
-    from resnet_explorer.store.records import Run
+
+class RunStore(Protocol):
+    """What a recorder needs of a library (`Store` is one): it never imports the `Store`."""
+
+    def start_run(
+        self, design: Design, config: Mapping[str, Any] | None = None, *, run_id: str | None = None
+    ) -> str: ...
+
+    def append_steps(self, run_id: str, steps: Iterable[Mapping[str, Any]]) -> int: ...
+
+    def finish_run(self, run_id: str, status: str = ..., error: str | None = None) -> Run: ...
 
 
 class RunRecorder:
@@ -26,7 +35,7 @@ class RunRecorder:
 
     def __init__(
         self,
-        store: Store,
+        store: RunStore,
         design: Design,
         config: Mapping[str, Any] | None = None,
         *,

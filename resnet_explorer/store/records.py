@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from resnet_explorer import jsonio
 from resnet_explorer.design import Design
 from resnet_explorer.status import STORED_FINAL, STORED_STATUSES, StoredStatus
-from resnet_explorer.store.errors import StoreError
+from resnet_explorer.store.errors import DamagedRowError, StoreError
 
 MAX_NAME = 120
 MAX_TAG = 40
 MAX_TAGS = 20
 MAX_NOTES = 20_000
 MAX_JSON = 1 << 20  # one settings / results / config / metrics document
+MAX_STEP = 2**63 - 1  # SQLite's INTEGER
 #: A stored run's statuses (the one vocabulary of runs and jobs: `resnet_explorer.status`).
 RUN_STATUSES = STORED_STATUSES
 FINAL_STATUSES = STORED_FINAL
@@ -46,6 +47,10 @@ class SavedDesign:
         """The `Design` (parsed on access, so one stale row never breaks a listing)."""
         return Design.from_json(self.design_json)
 
+    @property
+    def _what(self) -> str:
+        return f"design {self.name!r}"
+
     def to_dict(self) -> dict[str, Any]:
         """As in the export format (docs/store.md)."""
         return {
@@ -55,12 +60,12 @@ class SavedDesign:
             "notes": self.notes,
             "created": self.created,
             "updated": self.updated,
-            "design": json.loads(self.design_json),
+            "design": _design_doc(self.design_json, self._what),
         }
 
 
 @dataclass(frozen=True)
-class Profile:
+class SavedProfile:
     """Measured costs of a design on a device, with the settings they were measured under."""
 
     id: int
@@ -71,10 +76,14 @@ class Profile:
     results: dict[str, Any]
     created: str
 
+    @property
+    def _what(self) -> str:
+        return f"profile {self.id}"
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "design_hash": self.design_hash,
-            "design": json.loads(self.design_json),
+            "design": _design_doc(self.design_json, self._what),
             "device": self.device,
             "settings": self.settings,
             "results": self.results,
@@ -103,11 +112,15 @@ class Run:
     def design(self) -> Design:
         return Design.from_json(self.design_json)
 
+    @property
+    def _what(self) -> str:
+        return f"run {self.run_id!r}"
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "run_id": self.run_id,
             "design_hash": self.design_hash,
-            "design": json.loads(self.design_json),
+            "design": _design_doc(self.design_json, self._what),
             "config": self.config,
             "status": self.status,
             "started": self.started,
@@ -198,31 +211,21 @@ def check_run_id(run_id: Any) -> str:
     return run_id
 
 
+def _design_doc(text: str, what: str) -> Any:
+    """A stored design's JSON as data (a row damaged on disk is a `DamagedRowError`)."""
+    try:
+        value = jsonio.parse(text, what="design_json")
+    except jsonio.JsonError as exc:
+        raise DamagedRowError(f"{what}: its design_json column is not valid JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise DamagedRowError(f"{what}: its design_json is not a JSON object")
+    return value
+
+
 def _plain(value: Any, where: str) -> Any:
-    """``value`` as plain JSON: non-finite floats become None (documented), tuples lists."""
-    if value is None or isinstance(value, bool | str):
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Mapping):
-        out = {}
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise StoreError(f"{where}: key {key!r} must be text")
-            out[key] = _plain(item, f"{where}.{key}")
-        return out
-    if isinstance(value, list | tuple):
-        return [_plain(item, f"{where}[{i}]") for i, item in enumerate(value)]
-    # numpy / torch scalars
-    item = getattr(value, "item", None)
-    if callable(item):
-        try:
-            return _plain(item(), where)
-        except (TypeError, ValueError):
-            pass
-    raise StoreError(f"{where}: {type(value).__name__} value {value!r:.60} is not JSON data")
+    """``value`` as plain JSON: non-finite floats become None (documented), tuples lists,
+    integers must fit in 64 bits (`jsonio.plain`)."""
+    return jsonio.plain(value, where, error=StoreError)
 
 
 def json_doc(value: Mapping[str, Any] | None, what: str) -> str:
@@ -242,8 +245,10 @@ def step_row(row: Mapping[str, Any], where: str) -> tuple[Any, ...]:
     if not isinstance(row, Mapping):
         raise StoreError(f"{where} must be a mapping of metric -> value")
     step = row.get("step")
-    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
-        raise StoreError(f"{where}: 'step' must be an integer >= 0, got {step!r}")
+    if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= MAX_STEP:
+        raise StoreError(
+            f"{where}: 'step' must be a whole number 0..{MAX_STEP:,} (2**63 - 1), got {step!r:.40}"
+        )
     columns = []
     for key in STEP_COLUMNS:
         value = _plain(row.get(key), f"{where}.{key}")

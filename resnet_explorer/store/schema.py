@@ -21,6 +21,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from resnet_explorer import jsonio
+from resnet_explorer.files import check_regular
 from resnet_explorer.store import db
 from resnet_explorer.store.errors import NewerSchemaError, NotALibraryError, StoreError
 
@@ -85,10 +87,10 @@ def now() -> str:
 def block_types(design_json: str) -> str:
     """JSON list of the block types a design uses, read from its JSON (no validation)."""
     try:
-        data = json.loads(design_json)
+        data = jsonio.parse(design_json)
         default = data.get("block", "basic")
         found = {stage.get("block") or default for stage in data.get("stages", [])}
-    except (ValueError, AttributeError, TypeError):
+    except (jsonio.JsonError, AttributeError, TypeError):
         found = set()
     return json.dumps(sorted(str(b) for b in found))
 
@@ -201,10 +203,12 @@ def _initialise(conn: sqlite3.Connection, path: Path) -> None:
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
-def open_library(path: Path, *, create: bool, timeout: float) -> sqlite3.Connection:
-    """Open (creating or migrating if needed) the library at ``path``; see the module doc."""
+def _check_path(path: Path, *, create: bool) -> None:
+    """Refuse at once what cannot be a library (a folder, a FIFO, a device: opening a FIFO
+    would wait forever), sniff an existing file, prepare the folder of a new one."""
     if path.is_dir():
         raise StoreError(f"library path {path} is a directory; give a file path")
+    check_regular(path, what="library", error=StoreError)
     if path.exists():
         sniff(path)
     elif not create:
@@ -214,6 +218,19 @@ def open_library(path: Path, *, create: bool, timeout: float) -> sqlite3.Connect
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create the folder for library {path}: {exc}") from None
+
+
+def open_library(
+    path: Path, *, create: bool, timeout: float, read_only: bool = False
+) -> sqlite3.Connection:
+    """Open (creating or migrating if needed) the library at ``path``; see the module doc.
+
+    ``read_only``: never write the file (reading commands): SQLite opens it read-only, and an
+    empty file or an older schema is read through a private in-memory copy (created or
+    migrated there), so the file is left byte for byte and no backup is made."""
+    _check_path(path, create=create and not read_only)
+    if read_only:
+        return _open_read_only(path, timeout)
     try:
         conn = db.connect(path, timeout)
     except sqlite3.Error as exc:
@@ -223,15 +240,49 @@ def open_library(path: Path, *, create: bool, timeout: float) -> sqlite3.Connect
         if version == SCHEMA_VERSION:
             _ensure_wal(conn, timeout)
             return conn
-        if version > 0:
-            _backup(conn, path, version)
-        _ensure_wal(conn, timeout)
-        db.transact(conn, lambda c: _initialise(c, path), write=True, timeout=timeout)
+        backup = _backup(conn, path, version) if version > 0 else None
+        try:
+            db.transact(conn, lambda c: _initialise(c, path), write=True, timeout=timeout)
+        except BaseException:
+            if backup is not None:  # rolled back: the file is as it was, so is its backup
+                backup.unlink(missing_ok=True)
+            raise
+        _ensure_wal(conn, timeout)  # only once it is a library: a failure changed nothing
         return conn
     except BaseException as exc:
         conn.close()
         if isinstance(exc, sqlite3.DatabaseError):
             raise StoreError(f"cannot open library {path}: {exc}") from None
+        raise
+
+
+def _open_read_only(path: Path, timeout: float) -> sqlite3.Connection:
+    conn = None
+    try:
+        try:
+            conn = db.connect(path, timeout, read_only=True)
+            version = db.transact(conn, lambda c: _state(c, path), write=False, timeout=timeout)
+        except sqlite3.OperationalError:
+            # A WAL library in a folder we may not write (no -shm can be made): read it as
+            # immutable, i.e. without the locks only writers need.
+            if conn is not None:
+                conn.close()
+            conn = db.connect(path, timeout, read_only=True, immutable=True)
+            version = db.transact(conn, lambda c: _state(c, path), write=False, timeout=timeout)
+        if version == SCHEMA_VERSION:
+            return conn
+        memory = db.connect(":memory:", timeout)
+        if version > 0:
+            conn.backup(memory)
+        conn.close()
+        conn = memory
+        db.transact(memory, lambda c: _initialise(c, path), write=True, timeout=timeout)
+        return memory
+    except BaseException as exc:
+        if conn is not None:
+            conn.close()
+        if isinstance(exc, sqlite3.DatabaseError):
+            raise StoreError(f"cannot read library {path}: {exc}") from None
         raise
 
 

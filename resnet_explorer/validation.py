@@ -1,0 +1,70 @@
+"""Pydantic validation errors as messages a person can act on: one line per problem, naming
+the field (``stages[0].stride``), the value given and what is allowed.
+
+Shared by the `Design`, design spaces and library imports, so that they all speak alike.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+
+def short(value: Any, limit: int = 60) -> str:
+    """``repr(value)``, cut to ``limit`` characters (never the 4,300-digit ``repr`` of an int)."""
+    if isinstance(value, int) and value.bit_length() > 200:
+        return f"an integer of about {int(value.bit_length() * 0.30103)} digits"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def loc_text(loc: tuple[Any, ...], root: str = "design") -> str:
+    """``("stages", 0, "stride")`` -> ``"stages[0].stride"`` (``root`` for the whole value)."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or root
+
+
+def first_field(exc: ValidationError) -> str | None:
+    """The field of the first problem (None: the value as a whole)."""
+    errors = exc.errors()
+    return loc_text(tuple(errors[0]["loc"])) if errors and errors[0]["loc"] else None
+
+
+def _type_name(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "text"}.get(type(value), type(value).__name__)
+
+
+def describe(exc: ValidationError, *, root: str = "design") -> list[str]:
+    """One line per problem of ``exc`` (a container's error that only repeats a nested one is
+    left out)."""
+    lines = []
+    errors = exc.errors()
+    locs = [tuple(e["loc"]) for e in errors]
+    for err in errors:
+        loc = tuple(err["loc"])
+        if any(len(other) > len(loc) and other[: len(loc)] == loc for other in locs):
+            continue
+        where = loc_text(loc, root)
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            lines.append(f"{where}: unknown field (value {short(err['input'])})")
+        elif kind == "missing":
+            lines.append(f"{where}: required field is missing")
+        elif kind == "too_short" and where == "stages":
+            lines.append("stages: a design needs at least 1 stage (the stage list is empty)")
+        elif kind == "list_type":
+            lines.append(f"{where} must be a list, got {_type_name(err['input'])}")
+        elif kind in ("dict_type", "model_type", "model_attributes_type"):
+            lines.append(f"{where} must be an object, got {_type_name(err['input'])}")
+        elif kind == "value_error":
+            message = str(err.get("ctx", {}).get("error", err["msg"]))
+            lines.append(message if where == root else f"{where}: {message}")
+        else:
+            lines.append(f"{where} = {short(err['input'])}: {err['msg']}")
+    return lines
