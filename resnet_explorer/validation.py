@@ -6,6 +6,7 @@ Shared by the `Design`, design spaces and library imports, so that they all spea
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -40,14 +41,20 @@ def _type_name(value: Any) -> str:
     return {dict: "an object", list: "a list", str: "text"}.get(type(value), type(value).__name__)
 
 
-def describe(exc: ValidationError, *, root: str = "design") -> list[str]:
+def describe(
+    exc: ValidationError,
+    *,
+    root: str = "design",
+    clean: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None = None,
+) -> list[str]:
     """One line per problem of ``exc`` (a container's error that only repeats a nested one is
-    left out)."""
+    left out). ``clean`` rewrites a location first (e.g. to drop a union's tag). A message of
+    a validator that already starts with its field's name is shown as it is."""
     lines = []
     errors = exc.errors()
-    locs = [tuple(e["loc"]) for e in errors]
+    locs = [tuple(clean(tuple(e["loc"])) if clean else e["loc"]) for e in errors]
     for err in errors:
-        loc = tuple(err["loc"])
+        loc = tuple(clean(tuple(err["loc"]))) if clean else tuple(err["loc"])
         if any(len(other) > len(loc) and other[: len(loc)] == loc for other in locs):
             continue
         where = loc_text(loc, root)
@@ -64,7 +71,8 @@ def describe(exc: ValidationError, *, root: str = "design") -> list[str]:
             lines.append(f"{where} must be an object, got {_type_name(err['input'])}")
         elif kind == "value_error":
             message = str(err.get("ctx", {}).get("error", err["msg"]))
-            lines.append(message if where == root else f"{where}: {message}")
+            named = where == root or message.startswith((f"{where}:", f"{where}.", f"{where} "))
+            lines.append(message if named else f"{where}: {message}")
         else:
             lines.append(f"{where} = {short(err['input'])}: {err['msg']}")
     return lines

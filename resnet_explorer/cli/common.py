@@ -47,11 +47,3 @@ def schema(command: str, version: int = 1) -> str:
 def print_json(payload: dict[str, Any]) -> None:
     json.dump(payload, sys.stdout, indent=2, sort_keys=False)
     sys.stdout.write("\n")
-
-
-def human(n: float, unit: str = "") -> str:
-    """1234567 -> '1.23 M'."""
-    for factor, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(n) >= factor:
-            return f"{n / factor:.2f} {suffix}{unit}"
-    return f"{n:g} {unit}".rstrip()

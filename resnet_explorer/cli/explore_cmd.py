@@ -6,7 +6,8 @@ import argparse
 import sys
 from typing import Any
 
-from resnet_explorer.cli.common import CliError, human, print_json, schema
+from resnet_explorer import units
+from resnet_explorer.cli.common import CliError, print_json, schema
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -138,10 +139,8 @@ def _print_summary(summary: dict[str, Any], metric: str) -> None:
         print(f"top {len(summary['top'])} by {metric}:")
         for r in summary["top"]:
             value = r.get(metric)
-            shown = f"{value:.4f}" if metric == "error" else human(value)
-            print(
-                f"  #{r['index']:<6} {r['hash']}  {metric} {shown}  params {human(r['params'])}  "
-                f"MACs {human(r['macs'])}"
-            )
+            shown = f"{value:.4f}" if metric == "error" else units.count(value)
+            params, macs = units.count(r["params"]), units.count(r["macs"])
+            print(f"  #{r['index']:<6} {r['hash']}  {metric} {shown}  params {params}  MACs {macs}")
     if summary["out"]:
         print(f"results: {summary['out']}")

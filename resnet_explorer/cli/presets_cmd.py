@@ -6,7 +6,8 @@ import argparse
 
 from resnet_explorer import presets
 from resnet_explorer.analysis.analytic import totals
-from resnet_explorer.cli.common import human, print_json, schema
+from resnet_explorer.cli.common import print_json, schema
+from resnet_explorer.units import count
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -48,5 +49,5 @@ def run(args: argparse.Namespace) -> int:
     print(f"{'name':20} {'params':>12} {'MACs':>10}  matches  title")
     for r in records:
         mark = {True: "yes", False: "NO", None: "-"}[r["matches_published"]]
-        print(f"{r['name']:20} {r['params']:>12,} {human(r['macs']):>10}  {mark:7}  {r['title']}")
+        print(f"{r['name']:20} {r['params']:>12,} {count(r['macs']):>10}  {mark:7}  {r['title']}")
     return 0

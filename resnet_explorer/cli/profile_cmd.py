@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from resnet_explorer.cli.common import CliError, human, load_design, print_json, schema
+from resnet_explorer.cli.common import CliError, load_design, print_json, schema
+from resnet_explorer.units import count, nbytes
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -102,15 +103,15 @@ def _print_text(label: str, p) -> None:
     print(f"activations {p.activations.total:,} per image (fvcore's count)")
     print(f"{'stage':8} {'params':>12} {'MACs':>10}")
     for ps, fs in zip(params.by_stage, fl.by_stage, strict=True):
-        print(f"{ps.name:8} {ps.total:>12,} {human(fs.macs):>10}")
+        print(f"{ps.name:8} {ps.total:>12,} {count(fs.macs):>10}")
     print(
-        f"memory at batch {mem.batch_size}: parameters {human(mem.parameter_bytes, 'B')}, "
-        f"saved activations {human(mem.saved_activation_bytes, 'B')} (measured), training step "
-        f"~{human(mem.training_step_estimate_bytes, 'B')} (estimate, SGD momentum)"
+        f"memory at batch {mem.batch_size}: parameters {nbytes(mem.parameter_bytes)}, "
+        f"saved activations {nbytes(mem.saved_activation_bytes)} (measured), training step "
+        f"~{nbytes(mem.training_step_estimate_bytes)} (estimate, SGD momentum)"
     )
     if mem.measured_peak_bytes is not None:
         print(
-            f"  measured peak on {mem.measured_peak_device}: {human(mem.measured_peak_bytes, 'B')}"
+            f"  measured peak on {mem.measured_peak_device}: {nbytes(mem.measured_peak_bytes)}"
         )
     lat = p.latency
     if lat is None:

@@ -29,7 +29,7 @@ from resnet_explorer.explore.results import (
 )
 from resnet_explorer.explore.runner import ExploreJob, ExploreRun, explore
 from resnet_explorer.explore.sampling import Sample, SampleReport, sample_space
-from resnet_explorer.explore.space import Knob, Space, SpaceError
+from resnet_explorer.explore.space import Space, SpaceError, SpaceKnob
 
 __all__ = [
     "Backend",
@@ -38,7 +38,6 @@ __all__ = [
     "EvalOptions",
     "ExploreJob",
     "ExploreRun",
-    "Knob",
     "LocalBackend",
     "Outcome",
     "RayBackend",
@@ -48,6 +47,7 @@ __all__ = [
     "SampleReport",
     "Space",
     "SpaceError",
+    "SpaceKnob",
     "Task",
     "edf",
     "edfs",

@@ -25,9 +25,9 @@ from resnet_explorer.explore.counts import depth_from_fields, fast_totals, total
 from resnet_explorer.explore.space import (
     BOTTLENECK_ONLY,
     MAX_STAGES,
-    Knob,
     RegNetBody,
     Space,
+    SpaceKnob,
     StagesBody,
     check_request,
     default_strides,
@@ -106,11 +106,11 @@ def analytic_metrics(design: Design) -> dict[str, Any]:
     return metrics_from_totals(fast_totals(design), design.depth)
 
 
-def _largest(knob: Knob) -> tuple[int]:
+def _largest(knob: SpaceKnob) -> tuple[int]:
     return (max(knob.choices) if knob.choices is not None else int(knob.high),)  # type: ignore[arg-type,type-var]
 
 
-def _allows(knob: Knob, value: int) -> bool:
+def _allows(knob: SpaceKnob, value: int) -> bool:
     if knob.choices is not None:
         return value in knob.choices
     return knob.low <= value <= knob.high  # type: ignore[operator]

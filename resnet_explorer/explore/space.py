@@ -7,20 +7,34 @@ log-uniform, integer or real, optionally stepped). Scalar knobs are `Design` fie
 RegNet's quantized linear widths (``regnet``: ``depth``, ``w0``, ``wa``, ``wm``, ``quantum``).
 Constraints bound analytic figures (``params``, ``macs``, ``flops``, ``activations``,
 ``activation_mb``, ``depth``). The JSON format is documented in docs/explore.md.
+
+Every part is a frozen pydantic model (``extra="forbid"``); `Space.from_dict` validates a whole
+space and raises one `SpaceError` whose message names each bad key, the value and what is
+allowed (``knobs.groups: low=4, high=1: numbers with low <= high``).
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    model_validator,
+)
 
-from resnet_explorer import jsonio
-from resnet_explorer.design import Design
+from resnet_explorer import jsonio, validation
+from resnet_explorer.design import Design, StrictInt, Stride
 from resnet_explorer.errors import DesignError, ResNetExplorerError
 
 SCHEMA = "resnet-explorer/space/v1"
@@ -64,6 +78,10 @@ def _whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _is_number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
 def check_request(samples: Any, seed: Any) -> None:
     """Refuse (`SpaceError`) a sample count or a seed that sampling cannot use."""
     if not _whole(samples) or not 1 <= samples <= MAX_SAMPLES:
@@ -72,27 +90,104 @@ def check_request(samples: Any, seed: Any) -> None:
         raise SpaceError(f"seed={seed!r}: a whole number 0..{MAX_SEED} (2**63 - 1)")
 
 
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _finite(value: Any) -> Any:
+    if not _is_number(value):
+        raise ValueError(f"a finite number, got {validation.short(value)}")
+    return value
+
+
+Number = Annotated[int | float, BeforeValidator(_finite)]
+
+
 # --- knobs ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Knob:
-    """One varying value: ``choices`` (uniform pick) or a range ``low``..``high``.
+def _ceil_to(x: float, step: float) -> float:
+    return math.ceil(x / step - 1e-9) * step
+
+
+def _floor_to(x: float, step: float) -> float:
+    return math.floor(x / step + 1e-9) * step
+
+
+class SpaceKnob(_Model):
+    """One varying value of a space: ``choices`` (uniform pick) or a range ``low``..``high``.
 
     A range is integer when ``integer`` (default: both bounds are ints), log-uniform when
     ``log``, and snapped to multiples of ``step`` when given. A fixed value is a one-choice knob.
+    In JSON: a plain value (fixed), ``{"choices": [...]}`` or ``{"low", "high", "log"?,
+    "step"?, "integer"?}``. (Named apart from the editor's widget `ui.editor.Knob`.)
     """
 
-    choices: tuple[Any, ...] | None = None
-    low: float | None = None
-    high: float | None = None
-    log: bool = False
-    integer: bool = False
-    step: float | None = None
+    choices: tuple[str | int | float | bool | None, ...] | None = Field(default=None, min_length=1)
+    low: Number | None = None
+    high: Number | None = None
+    log: Annotated[bool, Field(strict=True)] = False
+    integer: Annotated[bool, Field(strict=True)] = False
+    step: Number | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_json(cls, raw: Any) -> Any:
+        if isinstance(raw, SpaceKnob):
+            return raw
+        if isinstance(raw, list):
+            raise ValueError('a list; write {"choices": [...]} for a choice')
+        if not isinstance(raw, dict):
+            return {"choices": (raw,)}
+        keys = set(raw)
+        if "choices" in raw:
+            if keys - {"choices"}:
+                raise ValueError(f"'choices' goes alone, got also {sorted(keys - {'choices'})}")
+            values = raw["choices"]
+            if not isinstance(values, list | tuple) or not values:
+                raise ValueError(f"choices: a non-empty list, got {validation.short(values)}")
+            if any(isinstance(v, dict | list | tuple) for v in values):
+                raise ValueError("choices: plain values only")
+            return {"choices": tuple(values)}
+        if keys - {"low", "high", "log", "step", "integer"} or not {"low", "high"} <= keys:
+            raise ValueError(
+                "a range needs 'low' and 'high' (optional 'log', 'step', 'integer'); got keys "
+                f"{sorted(map(str, keys))}"
+            )
+        if raw.get("integer") is None:
+            low, high, step = raw["low"], raw["high"], raw.get("step")
+            whole_step = step is None or (_is_number(step) and step == int(step))
+            raw = {**raw, "integer": _whole(low) and _whole(high) and whole_step}
+        return raw
+
+    @model_validator(mode="after")
+    def _check_range(self) -> SpaceKnob:
+        if self.choices is not None:
+            return self
+        low, high, step = self.low, self.high, self.step
+        if low > high:  # type: ignore[operator]
+            raise ValueError(f"low={low!r}, high={high!r}: numbers with low <= high")
+        if self.log and low <= 0:  # type: ignore[operator]
+            raise ValueError(f"a log-uniform range needs low > 0, got {low!r}")
+        if step is not None:
+            if step <= 0:
+                raise ValueError(f"step: a number > 0, got {step!r}")
+            if (high - low) / step > MAX_STEPS:  # type: ignore[operator]
+                raise ValueError(
+                    f"step {step!r} cuts {low}..{high} into more than {MAX_STEPS:,} values; use "
+                    "a larger step, or none for a continuous range"
+                )
+            if _ceil_to(low, step) > _floor_to(high, step) + 1e-9:  # type: ignore[arg-type]
+                raise ValueError(f"no multiple of step {step} lies in {low}..{high}")
+        return self
 
     @property
     def fixed(self) -> bool:
         return self.choices is not None and len(self.choices) == 1
+
+    def values(self) -> tuple[Any, ...]:
+        """The choices, or the two bounds of a range."""
+        return self.choices if self.choices is not None else (self.low, self.high)
 
     def sample_many(self, gen: np.random.Generator, size: int) -> list[Any]:
         """Draw ``size`` values (plain Python values).
@@ -137,7 +232,7 @@ class Knob:
             out["log"] = True
         if self.step:
             out["step"] = self.step
-        if self.integer and not (isinstance(self.low, int) and isinstance(self.high, int)):
+        if self.integer and not (_whole(self.low) and _whole(self.high)):
             out["integer"] = True
         return out
 
@@ -157,79 +252,55 @@ class Knob:
         return text
 
 
-def _ceil_to(x: float, step: float) -> float:
-    return math.ceil(x / step - 1e-9) * step
+def _whole_knob(low: int, high: int) -> AfterValidator:
+    """A knob of whole numbers in ``low..high`` (stage counts, depths, widths)."""
+
+    def check(knob: SpaceKnob) -> SpaceKnob:
+        if knob.choices is None and not knob.integer:
+            raise ValueError(f"whole numbers only, got low={knob.low!r}, high={knob.high!r}")
+        for v in knob.values():
+            if not _whole(v) or not low <= v <= high:
+                raise ValueError(f"whole numbers in {low}..{high}, got {validation.short(v)}")
+        return knob
+
+    return AfterValidator(check)
 
 
-def _floor_to(x: float, step: float) -> float:
-    return math.floor(x / step + 1e-9) * step
+def _real_knob(low: float, high: float, allowed: str, *, real: bool = True) -> AfterValidator:
+    """A knob of numbers in ``low..high`` (RegNet's w0, wa, wm); ``real``: never rounded, even
+    with whole bounds."""
+
+    def check(knob: SpaceKnob) -> SpaceKnob:
+        for v in knob.values():
+            if not _is_number(v) or not low <= v <= high:
+                raise ValueError(f"numbers {allowed}, got {validation.short(v)}")
+        return knob.model_copy(update={"integer": False}) if real and knob.integer else knob
+
+    return AfterValidator(check)
 
 
-def _is_number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+def _one_or_many(value: Any) -> Any:
+    return value if isinstance(value, list | tuple) else [value]
 
 
-def parse_knob(raw: Any, where: str, *, integer: bool | None = None) -> Knob:
-    """A knob from JSON: a value, ``{"choices": [...]}`` or ``{"low", "high", "log"?, "step"?}``.
-
-    ``integer`` forces (True) or forbids (False) integer ranges; None infers it from the bounds.
-    """
-    if not isinstance(raw, dict):
-        if isinstance(raw, list):
-            raise SpaceError(f'{where}: a list; write {{"choices": [...]}} for a choice')
-        return Knob(choices=(raw,))
-    keys = set(raw)
-    if "choices" in raw:
-        if keys - {"choices"}:
-            raise SpaceError(
-                f"{where}: 'choices' goes alone, got also {sorted(keys - {'choices'})}"
-            )
-        values = raw["choices"]
-        if not isinstance(values, list) or not values:
-            raise SpaceError(f"{where}.choices: a non-empty list, got {values!r:.60}")
-        if any(isinstance(v, (dict, list)) for v in values):
-            raise SpaceError(f"{where}.choices: plain values only")
-        return Knob(choices=tuple(values))
-    unknown = keys - {"low", "high", "log", "step", "integer"}
-    if unknown or not {"low", "high"} <= keys:
-        raise SpaceError(
-            f"{where}: a range needs 'low' and 'high' (optional 'log', 'step', 'integer'); "
-            f"got keys {sorted(keys)}"
-        )
-    low, high, step = raw["low"], raw["high"], raw.get("step")
-    if not _is_number(low) or not _is_number(high) or low > high:
-        raise SpaceError(f"{where}: low={low!r}, high={high!r}: numbers with low <= high")
-    log = raw.get("log", False)
-    if not isinstance(log, bool):
-        raise SpaceError(f"{where}.log: true or false, got {log!r}")
-    if log and low <= 0:
-        raise SpaceError(f"{where}: a log-uniform range needs low > 0, got {low!r}")
-    if step is not None and (not _is_number(step) or step <= 0):
-        raise SpaceError(f"{where}.step: a number > 0, got {step!r}")
-    is_int = raw.get("integer")
-    if is_int is None:
-        is_int = (
-            isinstance(low, int) and isinstance(high, int) and (step is None or step == int(step))
-        )
-    if integer is True and not is_int:
-        raise SpaceError(f"{where}: whole numbers only, got low={low!r}, high={high!r}")
-    if integer is False:
-        is_int = False
-    if step is not None and (high - low) / step > MAX_STEPS:
-        raise SpaceError(
-            f"{where}.step: {step!r} cuts {low}..{high} into more than {MAX_STEPS:,} values; use "
-            "a larger step, or none for a continuous range"
-        )
-    if step is not None and _ceil_to(low, step) > _floor_to(high, step) + 1e-9:
-        raise SpaceError(f"{where}: no multiple of step {step} lies in {low}..{high}")
-    return Knob(low=low, high=high, log=log, integer=bool(is_int), step=step)
+StageCount = Annotated[SpaceKnob, _whole_knob(1, MAX_STAGES)]
+DepthKnobs = Annotated[
+    tuple[Annotated[SpaceKnob, _whole_knob(1, 1000)], ...],
+    BeforeValidator(_one_or_many),
+    Field(min_length=1, max_length=MAX_STAGES),
+]
+WidthKnobs = Annotated[
+    tuple[Annotated[SpaceKnob, _whole_knob(1, 8192)], ...],
+    BeforeValidator(_one_or_many),
+    Field(min_length=1, max_length=MAX_STAGES),
+]
+Strides = Annotated[tuple[Stride, ...], Field(min_length=1)]
 
 
 # --- body -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class StagesBody:
+class StagesBody(_Model):
     """Explicit stages: a count, then per-stage depth (blocks) and width (planes).
 
     ``depths`` / ``widths`` hold one knob for every stage, or one per stage (the count is then
@@ -238,14 +309,39 @@ class StagesBody:
     samples that break it are rejected.
     """
 
-    num_stages: Knob
-    depths: tuple[Knob, ...]
-    widths: tuple[Knob, ...]
-    strides: tuple[int, ...] | None = None
-    increasing: tuple[str, ...] = ()
+    type: Literal["stages"] = "stages"
+    num_stages: StageCount | None = None  # given, or the length of the per-stage lists
+    depths: DepthKnobs
+    widths: WidthKnobs
+    strides: Strides | None = None
+    increasing: tuple[Literal["depths", "widths"], ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _count(cls, raw: Any) -> Any:
+        if not isinstance(raw, dict) or raw.get("num_stages") is not None:
+            return raw
+        lengths = {len(raw[k]) for k in ("depths", "widths") if isinstance(raw.get(k), list)}
+        lengths.discard(1)
+        if len(lengths) == 1:
+            return {**raw, "num_stages": lengths.pop()}
+        if not lengths and "depths" in raw and "widths" in raw:
+            raise ValueError("body.num_stages: required when depths and widths are single knobs")
+        return raw
+
+    @model_validator(mode="after")
+    def _lists_agree(self) -> StagesBody:
+        lengths = {len(ks) for ks in (self.depths, self.widths) if len(ks) > 1}
+        if len(lengths) > 1:
+            raise ValueError("body: 'depths' and 'widths' lists must have the same length")
+        if self.num_stages is None:
+            raise ValueError("body.num_stages: required when depths and widths are single knobs")
+        if lengths and (not self.num_stages.fixed or self.num_stages.choices[0] not in lengths):
+            raise ValueError("body.num_stages: must equal the length of the per-stage lists")
+        return self
 
     def to_json(self) -> dict[str, Any]:
-        def knobs(ks: tuple[Knob, ...]) -> Any:
+        def knobs(ks: tuple[SpaceKnob, ...]) -> Any:
             return ks[0].to_json() if len(ks) == 1 else [k.to_json() for k in ks]
 
         out = {
@@ -261,22 +357,23 @@ class StagesBody:
         return out
 
 
-@dataclass(frozen=True)
-class RegNetBody:
+class RegNetBody(_Model):
     """RegNet's quantized linear widths (Radosavovic et al. 2020, Sec. 3.3).
 
     Block j of ``depth`` gets ``u_j = w0 + wa * j``; ``s_j = round(log(u_j / w0) / log(wm))``;
     its width is ``w0 * wm ** s_j`` rounded to a multiple of ``quantum``. Consecutive blocks of
     equal width form a stage. ``num_stages`` (optional) keeps only samples with that many stages.
+    Bounds keep every width finite: ``w0`` 1..8192, ``wa`` 0..8192, ``wm`` 1..100.
     """
 
-    depth: Knob
-    w0: Knob
-    wa: Knob
-    wm: Knob
-    quantum: int = 8
-    num_stages: Knob | None = None
-    strides: tuple[int, ...] | None = None
+    type: Literal["regnet"] = "regnet"
+    depth: Annotated[SpaceKnob, _whole_knob(1, 1000)]
+    w0: Annotated[SpaceKnob, _real_knob(1, 8192, "in 1..8192", real=False)]
+    wa: Annotated[SpaceKnob, _real_knob(0, 8192, "in 0..8192")]
+    wm: Annotated[SpaceKnob, _real_knob(1, 100, "in 1..100")]
+    quantum: StrictInt = Field(default=8, ge=1, le=512)
+    num_stages: StageCount | None = None
+    strides: Strides | None = None
 
     def to_json(self) -> dict[str, Any]:
         out = {
@@ -292,6 +389,23 @@ class RegNetBody:
         if self.strides is not None:
             out["strides"] = list(self.strides)
         return out
+
+
+def _body_kind(raw: Any) -> str | None:
+    if isinstance(raw, dict):
+        kind = raw.get("type", "stages")
+        return kind if kind in ("stages", "regnet") else None
+    return getattr(raw, "type", None)
+
+
+Body = Annotated[
+    Annotated[StagesBody, Tag("stages")] | Annotated[RegNetBody, Tag("regnet")],
+    Discriminator(
+        _body_kind,
+        custom_error_type="body_type",
+        custom_error_message="an object with 'type' 'stages' (default) or 'regnet'",
+    ),
+]
 
 
 def regnet_widths(
@@ -319,128 +433,88 @@ def default_strides(n: int, given: tuple[int, ...] | None) -> list[int]:
     return [1] + [2] * (n - 1)
 
 
-def _knob_list(raw: Any, where: str, integer: bool) -> tuple[Knob, ...]:
-    if isinstance(raw, list):
-        if not raw or len(raw) > MAX_STAGES:
-            raise SpaceError(f"{where}: one knob per stage, 1..{MAX_STAGES} of them")
-        return tuple(parse_knob(k, f"{where}[{i}]", integer=integer) for i, k in enumerate(raw))
-    return (parse_knob(raw, where, integer=integer),)
-
-
-def _check_int_knob(knob: Knob, where: str, low: int, high: int) -> None:
-    values = knob.choices if knob.choices is not None else (knob.low, knob.high)
-    for v in values:
-        if not isinstance(v, int) or isinstance(v, bool) or not low <= v <= high:
-            raise SpaceError(f"{where}: whole numbers in {low}..{high}, got {v!r}")
-
-
-def _strides(raw: Any, where: str) -> tuple[int, ...] | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, list) or not raw or any(s not in (1, 2) for s in raw):
-        raise SpaceError(f"{where}: a list of 1s and 2s, got {raw!r:.60}")
-    return tuple(raw)
-
-
-def parse_body(raw: Any) -> StagesBody | RegNetBody | None:
-    """The body from JSON (None: keep the base design's stages)."""
-    if raw is None:
-        return None
-    if not isinstance(raw, dict):
-        raise SpaceError(f"body: an object with 'type' 'stages' or 'regnet', got {raw!r:.60}")
-    kind = raw.get("type", "stages")
-    if kind == "stages":
-        unknown = set(raw) - {"type", "num_stages", "depths", "widths", "strides", "increasing"}
-        if unknown:
-            raise SpaceError(f"body: unknown key(s) {sorted(unknown)} for type 'stages'")
-        for key in ("depths", "widths"):
-            if key not in raw:
-                raise SpaceError(f"body.{key}: required (a knob, or a list of one per stage)")
-        depths = _knob_list(raw["depths"], "body.depths", True)
-        widths = _knob_list(raw["widths"], "body.widths", True)
-        for i, k in enumerate(depths):
-            _check_int_knob(k, f"body.depths[{i}]", 1, 1000)
-        for i, k in enumerate(widths):
-            _check_int_knob(k, f"body.widths[{i}]", 1, 8192)
-        fixed_len = {len(ks) for ks in (depths, widths) if len(ks) > 1}
-        if len(fixed_len) > 1:
-            raise SpaceError("body: 'depths' and 'widths' lists must have the same length")
-        if "num_stages" in raw:
-            num = parse_knob(raw["num_stages"], "body.num_stages", integer=True)
-        elif fixed_len:
-            num = Knob(choices=(fixed_len.pop(),))
-        else:
-            raise SpaceError("body.num_stages: required when depths and widths are single knobs")
-        _check_int_knob(num, "body.num_stages", 1, MAX_STAGES)
-        if fixed_len and (not num.fixed or num.choices[0] != next(iter(fixed_len))):  # type: ignore[index]
-            raise SpaceError("body.num_stages: must equal the length of the per-stage lists")
-        increasing = raw.get("increasing", [])
-        if not isinstance(increasing, list) or set(increasing) - {"depths", "widths"}:
-            raise SpaceError(f"body.increasing: a list of 'depths' / 'widths', got {increasing!r}")
-        return StagesBody(
-            num, depths, widths, _strides(raw.get("strides"), "body.strides"), tuple(increasing)
-        )
-    if kind == "regnet":
-        keys = {"type", "depth", "w0", "wa", "wm", "quantum", "num_stages", "strides"}
-        unknown = set(raw) - keys
-        if unknown:
-            raise SpaceError(f"body: unknown key(s) {sorted(unknown)} for type 'regnet'")
-        missing = [k for k in ("depth", "w0", "wa", "wm") if k not in raw]
-        if missing:
-            raise SpaceError(f"body: type 'regnet' needs {', '.join(missing)}")
-        depth = parse_knob(raw["depth"], "body.depth", integer=True)
-        _check_int_knob(depth, "body.depth", 1, 1000)
-        w0 = parse_knob(raw["w0"], "body.w0")
-        wa = parse_knob(raw["wa"], "body.wa", integer=False)
-        wm = parse_knob(raw["wm"], "body.wm", integer=False)
-        for name, knob, ok, allowed in (
-            ("w0", w0, lambda v: v > 0, "> 0"),
-            ("wa", wa, lambda v: v >= 0, ">= 0"),
-            ("wm", wm, lambda v: v >= 1, ">= 1"),
-        ):
-            values = knob.choices if knob.choices is not None else (knob.low, knob.high)
-            for v in values:
-                if not _is_number(v) or not ok(v):
-                    raise SpaceError(f"body.{name}: numbers {allowed}, got {v!r}")
-        quantum = raw.get("quantum", 8)
-        if not isinstance(quantum, int) or isinstance(quantum, bool) or not 1 <= quantum <= 512:
-            raise SpaceError(f"body.quantum: a whole number 1..512, got {quantum!r}")
-        num = None
-        if "num_stages" in raw:
-            num = parse_knob(raw["num_stages"], "body.num_stages", integer=True)
-            _check_int_knob(num, "body.num_stages", 1, MAX_STAGES)
-        return RegNetBody(
-            depth, w0, wa, wm, quantum, num, _strides(raw.get("strides"), "body.strides")
-        )
-    raise SpaceError(f"body.type: 'stages' or 'regnet', got {kind!r}")
-
-
 # --- the space --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Bound:
-    """``min <= value <= max`` (either may be None)."""
+class Bound(_Model):
+    """``min <= value <= max`` (either may be None, not both)."""
 
-    min: float | None = None
-    max: float | None = None
+    min: Annotated[Number, Field(ge=0)] | None = None
+    max: Annotated[Number, Field(ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Bound:
+        if self.min is None and self.max is None:
+            raise ValueError("an object with 'min' and/or 'max'")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} > max {self.max}")
+        return self
 
     def to_json(self) -> dict[str, float]:
         return {k: v for k, v in (("min", self.min), ("max", self.max)) if v is not None}
 
 
-@dataclass(frozen=True)
-class Space:
-    """A design space: a base design, knobs, a body and constraints. Build with `from_dict`."""
+def _base(raw: Any) -> Design:
+    from resnet_explorer import presets
 
-    name: str = "space"
-    base: Design = field(default_factory=Design)
+    if raw is None:
+        return Design()
+    if isinstance(raw, Design):
+        return raw
+    if isinstance(raw, str):
+        if raw not in presets.names():
+            raise ValueError(f"{raw!r} is not a preset; presets: {', '.join(presets.names())}")
+        return presets.get(raw)
+    return Design.from_dict(raw)
+
+
+def _name(raw: Any) -> str:
+    if not isinstance(raw, str) or not raw.strip() or len(raw) > 200:
+        raise ValueError(f"a short text, got {validation.short(raw)}")
+    return raw.strip()
+
+
+class Space(_Model):
+    """A design space: a base design, knobs, a body and constraints. Build with `from_dict`
+    (JSON data), `from_json` or `load` (a file); keywords work too (``Space(name="cifar")``)."""
+
+    name: Annotated[str, BeforeValidator(_name)] = "space"
+    base: Annotated[Design, BeforeValidator(_base)] = Field(default_factory=Design)
     base_name: str | None = None
-    knobs: dict[str, Knob] = field(default_factory=dict)
-    body: StagesBody | RegNetBody | None = None
-    constraints: dict[str, Bound] = field(default_factory=dict)
-    seed: int = 0
-    max_draws_per_sample: int = 200
+    knobs: dict[str, SpaceKnob] = Field(default_factory=dict)
+    body: Body | None = None
+    constraints: dict[str, Bound] = Field(default_factory=dict)
+    seed: StrictInt = Field(default=0, ge=0, le=MAX_SEED)
+    max_draws_per_sample: StrictInt = Field(default=200, ge=1, le=100_000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keys(cls, data: Any) -> Any:
+        """The checks whose message names a key pydantic would not (a knob that is not a field,
+        a metric that cannot be bounded)."""
+        if not isinstance(data, dict):
+            raise ValueError(f"a space must be a JSON object, got {type(data).__name__}")
+        data = dict(data)
+        knobs = data.get("knobs", {})
+        for key in knobs if isinstance(knobs, dict) else ():
+            if key not in SCALAR_KNOBS:
+                hint = " (stages come from 'body')" if key == "stages" else ""
+                raise ValueError(
+                    f"knobs.{key}: not a design field{hint}; knobs: {', '.join(SCALAR_KNOBS)}"
+                )
+        constraints = data.get("constraints", {})
+        for key in constraints if isinstance(constraints, dict) else ():
+            if key not in CONSTRAINT_METRICS:
+                raise ValueError(f"constraints.{key}: use one of {', '.join(CONSTRAINT_METRICS)}")
+        if isinstance(data.get("base"), str) and "base_name" not in data:
+            data["base_name"] = data["base"]
+        return data
+
+    @model_validator(mode="after")
+    def _knob_values(self) -> Space:
+        for key, knob in self.knobs.items():
+            _check_knob_values(key, knob)
+        return self
 
     # --- JSON ---------------------------------------------------------------------------
 
@@ -452,36 +526,19 @@ class Space:
         unknown = set(data) - _TOP_KEYS
         if unknown:
             raise SpaceError(
-                f"unknown key(s) {sorted(unknown)}; a space has {', '.join(sorted(_TOP_KEYS))}"
+                f"unknown key(s) {sorted(map(str, unknown))}; a space has "
+                f"{', '.join(sorted(_TOP_KEYS))}"
             )
         if data.get("schema", SCHEMA) != SCHEMA:
-            raise SpaceError(f"schema {data['schema']!r}: this version reads {SCHEMA!r}")
-        name = data.get("name", "space")
-        if not isinstance(name, str) or not name.strip() or len(name) > 200:
-            raise SpaceError(f"name: a short text, got {name!r:.60}")
-        base, base_name = _parse_base(data.get("base"))
-        knobs_raw = data.get("knobs", {})
-        if not isinstance(knobs_raw, dict):
-            raise SpaceError("knobs: an object of design field -> knob")
-        knobs: dict[str, Knob] = {}
-        for key, raw in knobs_raw.items():
-            if key not in SCALAR_KNOBS:
-                hint = " (stages come from 'body')" if key == "stages" else ""
-                raise SpaceError(
-                    f"knobs.{key}: not a design field{hint}; knobs: {', '.join(SCALAR_KNOBS)}"
-                )
-            knob = parse_knob(raw, f"knobs.{key}")
-            _check_knob_values(key, knob)
-            knobs[key] = knob
-        body = parse_body(data.get("body"))
-        constraints = _parse_constraints(data.get("constraints", {}))
-        seed = data.get("seed", 0)
-        if not isinstance(seed, int) or isinstance(seed, bool):
-            raise SpaceError(f"seed: a whole number, got {seed!r}")
-        draws = data.get("max_draws_per_sample", 200)
-        if not isinstance(draws, int) or isinstance(draws, bool) or not 1 <= draws <= 100_000:
-            raise SpaceError(f"max_draws_per_sample: 1..100000, got {draws!r}")
-        return cls(name.strip(), base, base_name, knobs, body, constraints, seed, draws)
+            raise SpaceError(
+                f"schema {validation.short(data['schema'])}: this version reads {SCHEMA!r}"
+            )
+        data = {k: v for k, v in data.items() if k != "schema"}
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            problems = validation.describe(exc, root="space", clean=_loc)
+            raise SpaceError("; ".join(problems)) from None
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Space:
@@ -530,61 +587,32 @@ class Space:
         return [*names, "depth"]
 
 
-def _choices_max(knob: Knob) -> tuple[int]:
+def _loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Leave the body's union tag (``body.regnet.wm``) out of the names in messages."""
+    if len(loc) > 1 and loc[0] == "body" and loc[1] in ("stages", "regnet"):
+        return (loc[0], *loc[2:])
+    return loc
+
+
+def _choices_max(knob: SpaceKnob) -> tuple[int]:
     if knob.choices is not None:
         return (max(int(c) for c in knob.choices),)
     return (int(knob.high),)  # type: ignore[arg-type]
 
 
-def _parse_base(raw: Any) -> tuple[Design, str | None]:
-    from resnet_explorer import presets
-
-    if raw is None:
-        return Design(), None
-    if isinstance(raw, str):
-        if raw not in presets.names():
-            raise SpaceError(
-                f"base: {raw!r} is not a preset; presets: {', '.join(presets.names())}"
-            )
-        return presets.get(raw), raw
-    try:
-        return Design.from_dict(raw), None
-    except DesignError as exc:
-        raise SpaceError(f"base: {exc}") from None
-
-
-def _check_knob_values(key: str, knob: Knob) -> None:
+def _check_knob_values(key: str, knob: SpaceKnob) -> None:
     """Each choice (or each bound) must be a valid value of the field on its own.
 
     Problems of a combination (groups with basic blocks, widths not divisible into groups, ...)
     are not errors here: such samples are rejected, and counted, when drawn.
     """
-    values = knob.choices if knob.choices is not None else (knob.low, knob.high)
     extra = {"block": "bottleneck"} if key in BOTTLENECK_ONLY else {}
-    for value in values:
+    for value in knob.values():
         try:
             Design(**extra, **{key: value})
         except DesignError as exc:
             if exc.field is None:  # a model-level (combination) check
                 continue
             message = str(exc).removeprefix("invalid design: ")
-            raise SpaceError(f"knobs.{key}: {message}") from None
+            raise ValueError(f"knobs.{key}: {message}") from None
 
-
-def _parse_constraints(raw: Any) -> dict[str, Bound]:
-    if not isinstance(raw, dict):
-        raise SpaceError("constraints: an object of metric -> {min?, max?}")
-    out: dict[str, Bound] = {}
-    for key, bound in raw.items():
-        if key not in CONSTRAINT_METRICS:
-            raise SpaceError(f"constraints.{key}: use one of {', '.join(CONSTRAINT_METRICS)}")
-        if not isinstance(bound, dict) or not bound or set(bound) - {"min", "max"}:
-            raise SpaceError(f"constraints.{key}: an object with 'min' and/or 'max'")
-        lo, hi = bound.get("min"), bound.get("max")
-        for name, v in (("min", lo), ("max", hi)):
-            if v is not None and (not _is_number(v) or v < 0):
-                raise SpaceError(f"constraints.{key}.{name}: a number >= 0, got {v!r}")
-        if lo is not None and hi is not None and lo > hi:
-            raise SpaceError(f"constraints.{key}: min {lo} > max {hi}")
-        out[key] = Bound(lo, hi)
-    return out
