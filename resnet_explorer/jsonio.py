@@ -50,14 +50,42 @@ def parse(text: str | bytes, *, what: str = "JSON", error: type[Exception] = Jso
     try:
         return json.loads(text, parse_int=_parse_int)
     except _TooManyDigits as exc:
+        where = _huge_path(text)
+        subject = f"{where} is " if where else ""
         raise error(
-            f"{what} holds an integer of {exc.digits:,} digits; at most {MAX_INT_DIGITS} are "
-            "accepted"
+            f"{what}: {subject}an integer of {exc.digits:,} digits; at most {MAX_INT_DIGITS} "
+            "are accepted"
         ) from None
     except RecursionError:
         raise error(f"{what} is malformed: nested too deeply") from None
     except (ValueError, TypeError) as exc:  # JSONDecodeError is a ValueError
         raise error(f"{what} is malformed: {exc}") from None
+
+
+class _Huge:
+    """Stands in for an integer too long to parse, so that its place can be named."""
+
+
+def _huge_path(text: str) -> str:
+    """Where the first over-long integer of ``text`` sits (``stages[0].blocks``), or ""."""
+
+    def mark(digits: str) -> Any:
+        return _Huge() if len(digits.lstrip("-")) > MAX_INT_DIGITS else int(digits)
+
+    try:
+        data = json.loads(text, parse_int=mark)
+    except (ValueError, RecursionError):
+        return ""
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, _Huge):
+            return path or "the value"
+        if isinstance(value, dict):
+            stack.extend((v, f"{path}.{k}" if path else str(k)) for k, v in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend((v, f"{path}[{i}]") for i, v in reversed(list(enumerate(value))))
+    return ""
 
 
 def plain(value: Any, where: str, *, error: type[Exception] = JsonError, depth: int = 0) -> Any:

@@ -10,6 +10,7 @@ from typing import Any
 
 from resnet_explorer import jsonio
 from resnet_explorer.design import Design
+from resnet_explorer.errors import DesignError
 from resnet_explorer.status import STORED_FINAL, STORED_STATUSES, StoredStatus
 from resnet_explorer.store.errors import DamagedRowError, StoreError
 
@@ -45,7 +46,11 @@ class SavedDesign:
     @property
     def design(self) -> Design:
         """The `Design` (parsed on access, so one stale row never breaks a listing)."""
-        return Design.from_json(self.design_json)
+        try:
+            return Design.from_json(self.design_json)
+        except DesignError as exc:
+            message = f"design {self.name!r} in the library cannot be read: {exc}"
+            raise DamagedRowError(message) from None
 
     @property
     def _what(self) -> str:
