@@ -114,11 +114,12 @@ def test_one_job_per_gpu_while_a_cpu_job_runs_beside(request):
                              on_event=first_cpu_step)  # fmt: skip
     final = {name: jobs.wait(jid, timeout=180) for name, jid in ids.items()}
     first, second = final["gpu_auto"], final["gpu_indexed"]
+    ended, began = first["finished_at"], second["started_at"]
     record(
         request, positions_while_the_first_gpu_job_trained=seen.get("positions"),
         queues={n: s["device"] for n, s in final.items()},
         states={n: s["state"] for n, s in final.items()},
-        second_started_after_first_finished_s=second["started_at"] - first["finished_at"],
+        second_started_after_first_finished_s=began - ended if began and ended else None,
     )  # fmt: skip
     assert {n: s["state"] for n, s in final.items()} == dict.fromkeys(ids, "done")
     assert first["device"] == second["device"] == f"cuda:{index}"
