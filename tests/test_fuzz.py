@@ -8,14 +8,13 @@ import base64
 import json
 import os
 import re
-import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from test_store_hostile import _damaged_library, _fake_v1
 
-from resnet_explorer import presets
 from resnet_explorer.cli import main
 from resnet_explorer.errors import ResNetExplorerError
 
@@ -66,28 +65,6 @@ def _expand(text: str) -> bytes:
     return bytes(out + text[pos:].encode())
 
 
-def _damaged(path: Path) -> None:
-    from resnet_explorer.store import Store
-
-    with Store(path) as store:
-        store.save_design("good", presets.get("resnet20"))
-        store.save_design("bad tags", presets.get("resnet50"))
-        store.save_design("bad design", presets.get("resnet18"))
-    conn = sqlite3.connect(path)
-    conn.execute("UPDATE designs SET tags = '[not json' WHERE name = 'bad tags'")
-    conn.execute("UPDATE designs SET design_json = '{\"stages\": [' WHERE name = 'bad design'")
-    conn.commit()
-    conn.close()
-
-
-def _fake_v1(path: Path) -> None:
-    conn = sqlite3.connect(path)
-    conn.execute("PRAGMA application_id = 1381519436")  # "RXPL"
-    conn.execute("PRAGMA user_version = 1")
-    conn.commit()
-    conn.close()
-
-
 def _places(tmp: Path, entry: dict[str, Any]) -> dict[str, str]:
     """The entry's placeholders, each made fresh in ``tmp``."""
     work = tmp / "work"
@@ -111,7 +88,7 @@ def _places(tmp: Path, entry: dict[str, Any]) -> dict[str, str]:
     if "{devlink}" in used:
         (tmp / "devlink").symlink_to("/dev/full")
         places["{devlink}"] = str(tmp / "devlink")
-    for key, make in (("{damaged}", _damaged), ("{fake_v1}", _fake_v1)):
+    for key, make in (("{damaged}", _damaged_library), ("{fake_v1}", _fake_v1)):
         if key in used:
             make(tmp / f"{key[1:-1]}.sqlite3")
             places[key] = str(tmp / f"{key[1:-1]}.sqlite3")

@@ -9,46 +9,34 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from resnet_explorer.cli import main
-from resnet_explorer.design import Design
+from resnet_explorer.design import Design, Stage
 from resnet_explorer.errors import DesignError
-from resnet_explorer.explore.space import Space, SpaceError
+from resnet_explorer.explore.space import (
+    Bound,
+    RegNetBody,
+    Space,
+    SpaceError,
+    SpaceKnob,
+    StagesBody,
+)
 from resnet_explorer.store import StoreError
-from resnet_explorer.store.exchange import parse_document
+from resnet_explorer.store.exchange import DesignEntry, ExportDocument, RunEntry, parse_document
 
 HUGE = 987_654_321_012_345_678  # stands for a 5,000-digit integer once the text is written
+#: Keys the validators know, so that generated objects reach past the first check.
 KEYS = sorted(
     {
         *Design.model_fields,
-        "blocks",
-        "width",
-        "stride",
+        *Stage.model_fields,
+        *Space.model_fields,
+        *SpaceKnob.model_fields,
+        *StagesBody.model_fields,
+        *RegNetBody.model_fields,
+        *Bound.model_fields,
+        *ExportDocument.model_fields,
+        *DesignEntry.model_fields,
+        *RunEntry.model_fields,
         "schema",
-        "name",
-        "base",
-        "knobs",
-        "body",
-        "constraints",
-        "seed",
-        "choices",
-        "low",
-        "high",
-        "log",
-        "step",
-        "integer",
-        "type",
-        "depths",
-        "widths",
-        "num_stages",
-        "designs",
-        "profiles",
-        "runs",
-        "design",
-        "steps",
-        "run_id",
-        "status",
-        "tags",
-        "min",
-        "max",
     }
 )
 SCALARS = (

@@ -106,18 +106,6 @@ def reading(db: str | None) -> Iterator[Any]:
                 print(f"warning: skipped a damaged row: {message}", file=sys.stderr)
 
 
-def _summary(saved) -> dict[str, Any]:
-    return {
-        "name": saved.name,
-        "hash": saved.hash,
-        "tags": list(saved.tags),
-        "notes": saved.notes,
-        "block_types": list(saved.block_types),
-        "created": saved.created,
-        "updated": saved.updated,
-    }
-
-
 def run_list(args: argparse.Namespace) -> int:
     from resnet_explorer.store import paths
 
@@ -130,7 +118,7 @@ def run_list(args: argparse.Namespace) -> int:
             {
                 "schema": schema("library-list"),
                 "db": str(paths.resolve(args.db)),
-                "designs": [_summary(d) for d in found],
+                "designs": [d.summary() for d in found],
             }
         )
         return 0
@@ -161,7 +149,7 @@ def run_save(args: argparse.Namespace) -> int:
             ) from None
         db = str(store.path)
     if args.json:
-        print_json({"schema": schema("library-save"), "db": db, **_summary(saved)})
+        print_json({"schema": schema("library-save"), "db": db, **saved.summary()})
     else:
         print(f"saved {saved.name!r} (hash {saved.hash}) in {db}")
     return 0
@@ -191,7 +179,7 @@ def run_show(args: argparse.Namespace) -> int:
         print_json(
             {
                 "schema": schema("library-show"),
-                **_summary(saved),
+                **saved.summary(),
                 "url_token": design.to_url(),
                 "design": design.to_dict(),
                 "profiles": len(profiles),
@@ -224,7 +212,7 @@ def run_delete(args: argparse.Namespace) -> int:
             )
         store.delete_design(saved.name)
     if args.json:
-        print_json({"schema": schema("library-delete"), "deleted": _summary(saved)})
+        print_json({"schema": schema("library-delete"), "deleted": saved.summary()})
     else:
         print(f"deleted {saved.name!r}")
     return 0

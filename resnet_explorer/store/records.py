@@ -56,17 +56,22 @@ class SavedDesign:
     def _what(self) -> str:
         return f"design {self.name!r}"
 
-    def to_dict(self) -> dict[str, Any]:
-        """As in the export format (docs/store.md)."""
+    def summary(self) -> dict[str, Any]:
+        """Everything but the design, as ``library list --json`` shows it (docs/store.md)."""
         return {
             "name": self.name,
             "hash": self.hash,
             "tags": list(self.tags),
             "notes": self.notes,
+            "block_types": list(self.block_types),
             "created": self.created,
             "updated": self.updated,
-            "design": _design_doc(self.design_json, self._what),
         }
+
+    def to_dict(self) -> dict[str, Any]:
+        """As in the export format (docs/store.md)."""
+        out = {k: v for k, v in self.summary().items() if k != "block_types"}
+        return {**out, "design": _design_doc(self.design_json, self._what)}
 
 
 @dataclass(frozen=True)
