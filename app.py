@@ -6,7 +6,7 @@ from resnet_explorer.ui import cached, charts, diagram_view, figures, page, shar
 
 design = page.setup("Design", "design")
 st.title(page.design_title(design))
-figures.headline(design, state.base_preset())
+figures.headline(design, state.origin())
 
 left, right = st.columns([2, 3])
 with left:

@@ -137,3 +137,83 @@ def test_bottleneck_knobs_follow_the_block_type_at_once():
     at = set_knob(at, "block", "basic")
     assert at.sidebar.number_input(key="ed_expansion").disabled
     assert at.sidebar.selectbox(key="ed_stride_on").disabled
+
+
+def test_an_invalid_edit_is_explained_at_the_top_of_the_main_area():
+    at = pick_preset(run_page(), "resnet50")
+    at = set_knob(at, "image_size", 16)
+    assert_no_exception(at)
+    banner = at.main.error[0].value
+    assert "image_size=16" in banner and "last valid design" in banner
+    # above everything else the page shows, in a container kept in view (sticky)
+    first = next(iter(at.main.children.values()))
+    assert first.key == "design_status" and first.children[0].value == banner
+    assert metrics(at)["Parameters"] == "25.56 M"
+    at = set_knob(at, "image_size", 224)
+    assert not at.main.error
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "named"),
+    [("image_size", 5000, "image_size"), ("stem_width", 0, "stem_width")],
+)
+def test_a_value_out_of_range_gets_a_message_naming_the_field(field, value, named):
+    at = set_knob(run_page(), field, value)
+    assert_no_exception(at)
+    assert named in at.main.error[0].value
+    assert metrics(at)["Parameters"] == "11.69 M"
+
+
+def test_a_zero_width_stage_is_refused_with_a_message():
+    import pandas as pd
+
+    from resnet_explorer.ui.editor import _stage_rows
+
+    rows = _stage_rows(pd.DataFrame([{"blocks": 2, "width": 0, "stride": 1, "block": None}]))
+    with pytest.raises(DesignError, match=r"stages\[0\]\.width = 0"):
+        Design(stages=rows)
+
+
+def test_a_new_stage_row_starts_as_a_copy_of_the_last_stage():
+    import pandas as pd
+
+    from resnet_explorer import Stage
+    from resnet_explorer.ui.editor import _column_config, _stage_rows
+
+    last = Stage(blocks=3, width=512, stride=2, block="bottleneck")
+    config = _column_config(last)
+    assert {c: config[c]["default"] for c in config} == {
+        "blocks": 3,
+        "width": 512,
+        "stride": 2,
+        "block": "bottleneck",
+    }
+    # a row the user emptied again is left out instead of being an error
+    empty = {"blocks": None, "width": None, "stride": None, "block": None}
+    frame = pd.DataFrame([{"blocks": 2, "width": 64, "stride": 1, "block": None}, empty])
+    assert _stage_rows(frame) == [{"blocks": 2, "width": 64, "stride": 1}]
+
+
+def test_editor_bounds_and_options_are_read_from_the_design_fields():
+    from typing import get_args
+
+    from resnet_explorer.ui.editor import KNOBS, field_spec
+
+    assert field_spec(Design, "groups").bounds == "1 to 1024"
+    assert field_spec(Design, "width_factor").bounds == "> 0 and <= 32"
+    shortcut = Design.model_fields["shortcut"].annotation
+    assert field_spec(Design, "shortcut").options == get_args(shortcut)
+    # every field of the design has its knob (the stage table edits the stages)
+    assert {k.field for k in KNOBS} == set(Design.model_fields) - {"stages"}
+    at = run_page()
+    groups = at.sidebar.number_input(key="ed_groups")
+    assert "allowed: 1 to 1024" in groups.help
+
+
+def test_final_norm_follows_the_activation_order_as_the_design_derives_it():
+    at = set_knob(run_page(), "activation_order", "full_preact")
+    assert at.sidebar.checkbox(key="ed_final_norm").value is Design(
+        activation_order="full_preact"
+    ).final_norm
+    at = set_knob(at, "activation_order", "original")
+    assert at.sidebar.checkbox(key="ed_final_norm").value is False

@@ -81,7 +81,9 @@ def test_open_loads_the_design_into_the_editor(db):
     at = _button(at, "lib_open").click().run()
     assert_no_exception(at)
     assert at.session_state["design"] == design
-    assert at.session_state["base_preset"] is None
+    origin = at.session_state["design_origin"]  # the library design, no preset claimed
+    assert (origin.preset, origin.library, origin.design) == (None, "r50 C", design)
+    assert at.title[0].value == "Library"
     assert any("Opened **r50 C**" in s.value for s in at.success)
     assert at.sidebar.selectbox(key="ed_shortcut").value == "C"
 

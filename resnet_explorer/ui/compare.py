@@ -31,21 +31,18 @@ from resnet_explorer.ui.report_download import report_button
 
 EDITOR = "editor"
 _PICK = "cmp_pick"
-#: (label, Design) pairs other pages send here (the Explore page's "Send to Compare").
-SENT = "compare_designs"
 
 
 def _sent() -> dict[str, Design]:
-    return dict(st.session_state.get(SENT, []))
+    return state.sent_to_compare()
 
 
 def _editor_name(design: Design) -> str:
-    base = state.base_preset()
-    if base is not None and base.design == design:
-        return f"current ({base.name})"
-    if base is not None:
-        return f"current ({base.name}, modified)"
-    return "current"
+    base = state.origin()
+    if base is None:
+        return "current"
+    name = base.library or base.preset
+    return f"current ({name})" if base.design == design else f"current ({name}, modified)"
 
 
 def options(store: Store | None) -> list[str]:
@@ -80,7 +77,7 @@ def _default(design: Design) -> list[str]:
 def pick(design: Design, store: Store | None) -> list[Candidate]:
     """The multiselect; returns the candidates (empty, with a hint, unless 2 to 4)."""
     offered = options(store)
-    if _PICK not in st.session_state or st.session_state.pop("_cmp_new_sent", False):
+    if _PICK not in st.session_state or state.take_new_sent():
         st.session_state[_PICK] = _default(design)
     # A saved design deleted elsewhere drops out instead of breaking the widget.
     st.session_state[_PICK] = [o for o in st.session_state[_PICK] if o in offered]

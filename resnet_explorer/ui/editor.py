@@ -1,15 +1,22 @@
 """The design editor in the sidebar, shared by every page.
 
-Every knob of the `Design` is a widget seeded from the session's design. After the widgets run
-their values are assembled into a new `Design`; an invalid combination shows an inline error
-naming the field, and the last valid design stays on screen.
+Every knob of the `Design` is a widget seeded from the session's design. Each knob is one
+`Knob` entry (field name, label, optional help): the widget kind, its options and its bounds
+are read from the `Design` field, so a new design field needs one line here. After the widgets
+run, their values are assembled into a new `Design`; an invalid combination shows a message
+naming the field (in the sidebar and at the top of the page), and the last valid design stays
+on screen.
+
+The stage table is a ``st.data_editor`` fed the *seeded* stages on every run (never the edited
+design): its edits then accumulate in the widget, so every edit lands however fast they come.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from typing import Any, Literal, get_args, get_origin
 
 import pandas as pd
 import streamlit as st
@@ -17,13 +24,7 @@ import streamlit as st
 from resnet_explorer import presets
 from resnet_explorer.design import (
     ACTIVATION_ORDER_DESCRIPTIONS,
-    ACTIVATION_ORDERS,
-    ACTIVATIONS,
-    INIT_SCHEMES,
-    NORMALIZATIONS,
     SHORTCUT_DESCRIPTIONS,
-    SHORTCUTS,
-    STEMS,
     Design,
     Stage,
 )
@@ -41,126 +42,161 @@ SCRATCH_DESIGN = Design(
 )
 _PREFIX = "ed_"
 _START = "ed__start_from"
+_STAGES = "ed__stages"
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """What a `Design` (or `Stage`) field accepts, read from its pydantic definition."""
+
+    kind: Literal["select", "bool", "int", "float"]
+    options: tuple = ()
+    min_value: float | None = None  # inclusive bounds (exclusive ones are only in ``bounds``)
+    max_value: float | None = None
+    bounds: str = ""  # "1 to 1024", "> 0 and <= 32"
+
+
+@cache
+def field_spec(model: type, name: str) -> FieldSpec:
+    """The widget kind, options and bounds of ``model.name`` (``Design`` or ``Stage``)."""
+    info = model.model_fields[name]
+    annotation = info.annotation
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    if get_origin(annotation) is Literal:
+        return FieldSpec("select", tuple(get_args(annotation)))
+    if args and get_origin(args[0]) is Literal:  # Optional[Literal[...]]
+        return FieldSpec("select", (None, *get_args(args[0])))
+    if annotation is bool:
+        return FieldSpec("bool")
+    kind = "int" if annotation is int else "float"
+    low = high = None
+    words = []
+    for item in info.metadata:
+        for attr, word in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
+            value = getattr(item, attr, None)
+            if value is None:
+                continue
+            words.append(f"{word} {value:g}")
+            if attr == "ge":
+                low = value
+            elif attr == "le":
+                high = value
+    bounds = f"{low:g} to {high:g}" if low is not None and high is not None else " and ".join(words)
+    return FieldSpec(kind, min_value=low, max_value=high, bounds=bounds)
 
 
 @dataclass(frozen=True)
 class Knob:
-    """One scalar field of the design and the widget that edits it."""
+    """One scalar field of the design and how the editor labels it (the rest is the field's)."""
 
     field: str
     label: str
-    kind: str  # select | int | float | bool
-    options: tuple = ()
     help: str = ""
-    min_value: float | None = None
-    max_value: float | None = None
-    step: float | None = None
-    format_func: Callable[[Any], str] = str
+    step: float | None = None  # numbers: the +/- step (1 for ints, 0.05 for floats)
+    format_func: Callable[[Any], str] = str  # selects: what an option reads
+    describe: Mapping[str, str] | None = None  # selects: a caption under the widget
+    bottleneck_only: bool = False
 
     @property
     def key(self) -> str:
         return _PREFIX + self.field
 
+    @property
+    def spec(self) -> FieldSpec:
+        return field_spec(Design, self.field)
+
+
+_SHORTCUT_SHORT = {
+    "A": "A: zero-pad (no parameters)",
+    "B": "B: projection where shapes change",
+    "C": "C: projection in every block",
+    "D": "D: avg-pool + projection",
+    "none": "none: no shortcut (plain)",
+}
+_ORDER_SHORT = {
+    "original": "(a) original",
+    "bn_after_add": "(b) BN after addition",
+    "relu_before_add": "(c) ReLU before addition",
+    "relu_only_preact": "(d) ReLU-only pre-activation",
+    "full_preact": "(e) full pre-activation",
+}
 
 KNOB_GROUPS: dict[str, list[Knob]] = {
     "Blocks": [
         Knob(
             "block",
             "Block type",
-            "select",
-            ("basic", "bottleneck"),
             "basic: two 3x3 convs; bottleneck: 1x1 -> 3x3 -> 1x1 with expansion",
         ),
         Knob(
             "expansion",
             "Bottleneck expansion",
-            "int",
-            min_value=1,
-            max_value=16,
-            step=1,
-            help="output channels = width x expansion (4 in the paper)",
+            "output channels = width x expansion (4 in the paper)",
+            bottleneck_only=True,
         ),
         Knob(
             "stride_on",
             "Bottleneck stride on",
-            "select",
-            ("3x3", "1x1"),
-            help="3x3: torchvision's 'v1.5'; 1x1: the original paper",
+            "3x3: torchvision's 'v1.5'; 1x1: the original paper",
+            bottleneck_only=True,
         ),
-        Knob("groups", "Groups (ResNeXt cardinality)", "int", min_value=1, max_value=1024, step=1),
+        Knob("groups", "Groups (ResNeXt cardinality)", bottleneck_only=True),
         Knob(
             "width_per_group",
             "Width per group",
-            "int",
-            min_value=1,
-            max_value=4096,
-            step=1,
-            help="ResNeXt's d; 64 with groups=1 is a plain bottleneck",
+            "ResNeXt's d; 64 with groups=1 is a plain bottleneck",
+            bottleneck_only=True,
         ),
-        Knob(
-            "width_factor",
-            "Width factor (Wide ResNet)",
-            "float",
-            min_value=0.25,
-            max_value=32.0,
-            step=0.25,
-        ),
+        Knob("width_factor", "Width factor (Wide ResNet)", step=0.25),
     ],
     "Shortcut and activation": [
         Knob(
             "shortcut",
             "Shortcut option",
-            "select",
-            SHORTCUTS,
-            format_func=lambda o: f"{o}: {SHORTCUT_DESCRIPTIONS[o]}",
+            format_func=_SHORTCUT_SHORT.get,
+            describe=SHORTCUT_DESCRIPTIONS,
         ),
         Knob(
             "activation_order",
             "Activation order",
-            "select",
-            ACTIVATION_ORDERS,
-            format_func=lambda o: ACTIVATION_ORDER_DESCRIPTIONS[o],
+            "He et al. 2016, Fig. 4",
+            format_func=_ORDER_SHORT.get,
+            describe=ACTIVATION_ORDER_DESCRIPTIONS,
         ),
-        Knob("activation", "Activation function", "select", ACTIVATIONS),
-        Knob("norm", "Normalization", "select", NORMALIZATIONS),
+        Knob("activation", "Activation function"),
+        Knob("norm", "Normalization"),
     ],
     "Stem and input": [
         Knob(
             "stem",
             "Stem",
-            "select",
-            STEMS,
-            help="imagenet: 7x7/2 conv + max-pool; cifar: 3x3/1 conv; deep: three 3x3 convs",
+            "imagenet: 7x7/2 conv + max-pool; cifar: 3x3/1 conv; deep: three 3x3 convs",
         ),
-        Knob("stem_width", "Stem width", "int", min_value=1, max_value=1024, step=1),
-        Knob("in_channels", "Input channels", "int", min_value=1, max_value=64, step=1),
-        Knob("image_size", "Image size", "int", min_value=1, max_value=2048, step=1),
-        Knob("num_classes", "Classes", "int", min_value=1, max_value=100_000, step=1),
+        Knob("stem_width", "Stem width"),
+        Knob("in_channels", "Input channels"),
+        Knob("image_size", "Image size"),
+        Knob("num_classes", "Classes"),
     ],
     "Initialisation and head": [
-        Knob("init", "Weight init", "select", INIT_SCHEMES),
-        Knob("zero_init_residual", "Zero-init last norm of each branch", "bool"),
-        Knob(
-            "stochastic_depth",
-            "Stochastic depth rate",
-            "float",
-            min_value=0.0,
-            max_value=0.95,
-            step=0.05,
-        ),
-        Knob("final_norm", "Final norm + activation (pre-activation head)", "bool"),
-        Knob("dropout", "Dropout before fc", "float", min_value=0.0, max_value=0.95, step=0.05),
+        Knob("init", "Weight init"),
+        Knob("zero_init_residual", "Zero-init last norm of each branch"),
+        Knob("stochastic_depth", "Stochastic depth rate", step=0.05),
+        Knob("final_norm", "Final norm + activation (pre-activation head)"),
+        Knob("dropout", "Dropout before fc", step=0.05),
     ],
 }
 KNOBS = [knob for group in KNOB_GROUPS.values() for knob in group]
-STAGE_COLUMNS = ["blocks", "width", "stride", "block"]
+#: Fields whose default the design derives from another field: the editor follows the
+#: derivation when that field changes (the user can still set them by hand afterwards).
+DERIVED = {"activation_order": "final_norm"}
+STAGE_COLUMNS = list(Stage.model_fields)
+
+
+# --- seeding ------------------------------------------------------------------------------------
 
 
 def _stages_frame(design: Design) -> pd.DataFrame:
-    rows = [
-        {"blocks": s.blocks, "width": s.width, "stride": s.stride, "block": s.block}
-        for s in design.stages
-    ]
+    rows = [{c: getattr(s, c) for c in STAGE_COLUMNS} for s in design.stages]
     return pd.DataFrame(rows, columns=STAGE_COLUMNS)
 
 
@@ -168,82 +204,137 @@ def _seed_widgets(design: Design) -> None:
     data = design.to_dict()
     for knob in KNOBS:
         st.session_state[knob.key] = data[knob.field]
-    base = state.base_preset()
-    st.session_state[_START] = base.name if base else SCRATCH
+    base = state.origin()
+    st.session_state[_START] = base.preset if base and base.preset else SCRATCH
 
 
 def _on_start_from() -> None:
     choice = st.session_state[_START]
     if choice == SCRATCH:
-        state.load(SCRATCH_DESIGN, None)
+        state.load(SCRATCH_DESIGN)
     else:
-        state.load(presets.get(choice), choice)
+        state.load(presets.get(choice), preset=choice)
 
 
-def _on_order_change() -> None:
-    # The pre-activation head belongs to full pre-activation; follow it unless set by hand later.
-    order = st.session_state[_PREFIX + "activation_order"]
-    st.session_state[_PREFIX + "final_norm"] = order == "full_preact"
+def _follow_derived(source: str) -> Callable[[], None]:
+    """A callback: re-derive the field that ``source`` decides (e.g. final_norm from the
+    activation order), as the `Design` itself derives it."""
+    target = DERIVED[source]
+
+    def follow() -> None:
+        value = st.session_state[_PREFIX + source]
+        st.session_state[_PREFIX + target] = getattr(Design(**{source: value}), target)
+
+    return follow
+
+
+# --- widgets ------------------------------------------------------------------------------------
+
+
+def _help(knob: Knob) -> str | None:
+    parts = [knob.help] if knob.help else []
+    if knob.spec.bounds:
+        parts.append(f"allowed: {knob.spec.bounds}")
+    return "; ".join(parts) or None
+
+
+def _widget(knob: Knob, has_bottleneck: bool) -> None:
+    spec = knob.spec
+    kwargs: dict[str, Any] = {
+        "key": knob.key,
+        "help": _help(knob),
+        "disabled": knob.bottleneck_only and not has_bottleneck,
+    }
+    if knob.field in DERIVED:
+        kwargs["on_change"] = _follow_derived(knob.field)
+    if spec.kind == "select":
+        st.selectbox(knob.label, spec.options, format_func=knob.format_func, **kwargs)
+        if knob.describe:
+            st.caption(knob.describe[st.session_state[knob.key]])
+    elif spec.kind == "bool":
+        st.checkbox(knob.label, **kwargs)
+    else:
+        # No widget bounds: a value out of range reaches validation, whose message names the
+        # field and the range (the widget would only outline itself in red).
+        cast = int if spec.kind == "int" else float
+        st.number_input(knob.label, step=cast(knob.step or (1 if cast is int else 0.05)), **kwargs)
+
+
+def _column_config(last: Stage) -> dict[str, Any]:
+    """The stage table's columns: options from the `Stage` fields; a new row starts as a copy
+    of the last stage. No bounds: a bad value reaches validation and gets a message."""
+    help_text = {c: (Stage.model_fields[c].description or "") for c in STAGE_COLUMNS}
+    config: dict[str, Any] = {}
+    for column in STAGE_COLUMNS:
+        spec = field_spec(Stage, column)
+        bounds = f" (allowed: {spec.bounds})" if spec.bounds else ""
+        if spec.kind == "select":
+            config[column] = st.column_config.SelectboxColumn(
+                column,
+                options=[o for o in spec.options if o is not None],
+                default=getattr(last, column),
+                help=help_text[column] or None,
+                width=92 if column == "block" else 68,
+            )
+        else:
+            config[column] = st.column_config.NumberColumn(
+                column, step=1, default=getattr(last, column), help=help_text[column] + bounds,
+                width=74 if column == "blocks" else 68,
+            )  # fmt: skip
+    return config
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value == "" or (isinstance(value, float) and pd.isna(value))
 
 
 def _stage_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The table's rows as stage dicts; an all-empty row is left out, a missing cell is left
+    missing (the design error names it)."""
     rows = []
     for record in frame.to_dict("records"):
+        if all(_is_empty(record.get(c)) for c in STAGE_COLUMNS):
+            continue
         row: dict[str, Any] = {}
-        for column in ("blocks", "width", "stride"):
+        for column in STAGE_COLUMNS:
             value = record.get(column)
-            if value is None or (isinstance(value, float) and pd.isna(value)):
-                continue  # a missing cell: the design error will name it
-            row[column] = int(value) if float(value).is_integer() else value
-        if record.get("block"):
-            row["block"] = record["block"]
+            if _is_empty(value):
+                continue
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            row[column] = value
         rows.append(row)
     return rows
 
 
-def _widget(knob: Knob, has_bottleneck: bool) -> None:
-    disabled = knob.field in ("expansion", "stride_on") and not has_bottleneck
-    kwargs: dict[str, Any] = {"key": knob.key, "help": knob.help or None, "disabled": disabled}
-    if knob.field == "activation_order":
-        kwargs["on_change"] = _on_order_change
-    if knob.kind == "select":
-        st.selectbox(knob.label, knob.options, format_func=knob.format_func, **kwargs)
-    elif knob.kind == "bool":
-        st.checkbox(knob.label, **kwargs)
-    elif knob.kind == "int":
-        st.number_input(
-            knob.label,
-            min_value=int(knob.min_value),
-            max_value=int(knob.max_value),
-            step=int(knob.step),
-            **kwargs,
-        )
-    else:
-        st.number_input(
-            knob.label,
-            min_value=float(knob.min_value),
-            max_value=float(knob.max_value),
-            step=float(knob.step),
-            **kwargs,
-        )
+def _stage_table(page: str) -> list[dict[str, Any]]:
+    """The stage table, fed the seeded stages (edits accumulate in the widget)."""
+    seeded = state.seeded_design()
+    st.caption("Stages (add or remove rows; 'block' empty = the design's block type)")
+    edited = st.data_editor(
+        _stages_frame(seeded),
+        key=f"{_STAGES}_{state.seed_generation()}",
+        num_rows="dynamic",
+        hide_index=True,
+        width="stretch",
+        column_config=_column_config(seeded.stages[-1]),
+    )
+    return _stage_rows(edited)
 
 
-def _warn_if_too_large(design: Design) -> None:
-    """A valid design over the size caps: its figures are counted, but it is never built."""
+def _too_large(design: Design) -> str | None:
+    """The cap a valid design exceeds, if any: it is counted but never built."""
     try:
         check_limits(design)
     except DesignTooLarge as exc:
-        st.warning(
-            f"{exc}. Counts stay exact; diagrams, memory, latency and training are refused.",
-            icon=":material/warning:",
-        )
+        return f"{exc}. Counts stay exact; diagrams, memory, latency and training are refused."
+    return None
 
 
 def sidebar(page: str) -> Design:
     """Draw the editor in the sidebar and return the current valid design."""
-    design = state.current()
     if state.needs_seeding(page):
-        _seed_widgets(design)
+        _seed_widgets(state.current())
     with st.sidebar:
         st.header("Design")
         st.selectbox(
@@ -253,34 +344,9 @@ def sidebar(page: str) -> Design:
             on_change=_on_start_from,
             format_func=lambda n: n if n == SCRATCH else f"{n} - {presets.info(n).title}",
         )
-        # Re-read: picking a preset replaces the design in the callback above.
-        design = state.current()
-        st.caption("Stages (add or remove rows; 'block' empty = the design's block type)")
-        edited = st.data_editor(
-            _stages_frame(design),
-            key=f"ed__stages_{state.editor_version()}",
-            num_rows="dynamic",
-            hide_index=True,
-            width="stretch",
-            column_config={
-                "blocks": st.column_config.NumberColumn(
-                    "blocks", min_value=1, max_value=1000, step=1, width=60
-                ),
-                "width": st.column_config.NumberColumn(
-                    "width", min_value=1, max_value=8192, step=1, width=60
-                ),
-                "stride": st.column_config.SelectboxColumn("stride", options=[1, 2], width=55),
-                "block": st.column_config.SelectboxColumn(
-                    "block",
-                    options=["basic", "bottleneck"],
-                    width=90,
-                    help="empty: the design's block type",
-                ),
-            },
-        )
+        stage_rows = _stage_table(page)
         # From this run's edits, not the last valid design: switching the block type enables
         # the bottleneck knobs at once.
-        stage_rows = _stage_rows(edited)
         has_bottleneck = st.session_state[_PREFIX + "block"] == "bottleneck" or any(
             row.get("block") == "bottleneck" for row in stage_rows
         )
@@ -296,9 +362,11 @@ def sidebar(page: str) -> Design:
             state.set_error(str(exc))
             st.error(f"{exc}\n\nShowing the last valid design.", icon=":material/error:")
         else:
-            if new != design:
+            if new != state.current():
                 state.update(new)
             state.set_error(None)
-            _warn_if_too_large(new)
-    state.sync_url()
+            warning = _too_large(new)
+            if warning:
+                st.warning(warning, icon=":material/warning:")
+            state.set_warning(warning)
     return state.current()

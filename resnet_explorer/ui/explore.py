@@ -3,7 +3,7 @@
 The exploration runs in an `ExploreJob` (a background thread that never calls Streamlit), kept
 in ``st.session_state["explore_job"]``; `progress` polls it with ``st.fragment(run_every=...)``,
 so a click elsewhere never stops a run. "Send to Compare" appends ``(label, Design)`` pairs to
-``st.session_state["compare_designs"]`` (the Compare page reads that list).
+the Compare page's list through `state.send_to_compare`.
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ from resnet_explorer.explore import (
     top_k,
 )
 from resnet_explorer.explore.backends import make_backend, ray_address
+from resnet_explorer.ui import state
 
 JOB = "explore_job"
 DRAWN_BUSY = "explore_job_drawn_busy"  # Start was last drawn disabled
-COMPARE = "compare_designs"
 SPACE_TEXT = "explore_space_text"
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "space_cifar.json"
 
@@ -262,10 +262,7 @@ def send(results: Results, indices: list[int], key: str) -> None:
     chosen = st.multiselect("Samples", indices, default=indices[:2], key=f"{key}_pick")
     c = st.columns(2)
     if c[0].button("Send to Compare", key=f"{key}_compare", disabled=not chosen):
-        pairs = st.session_state.setdefault(COMPARE, [])
-        for i in chosen:
-            pairs.append((f"explore #{i}", _design_of(results, i)))
-        st.session_state["_cmp_new_sent"] = True  # Compare starts from the sent designs
+        state.send_to_compare((f"explore #{i}", _design_of(results, i)) for i in chosen)
         st.toast(f"{len(chosen)} design(s) sent to Compare")
     if c[1].button("Save to library", key=f"{key}_save", disabled=not chosen):
         from resnet_explorer.store import Store, StoreError

@@ -7,10 +7,11 @@ import streamlit as st
 from resnet_explorer import presets, units
 from resnet_explorer.design import Design
 from resnet_explorer.ui import cached
+from resnet_explorer.ui.state import Origin
 
 
-def headline(design: Design, base: presets.Preset | None) -> None:
-    """Parameters, GMACs and activations, with deltas against the base preset."""
+def headline(design: Design, base: Origin | None) -> None:
+    """Parameters, GMACs and activations, with deltas against the design it started from."""
     now = cached.analytic_totals(design.to_json())
     ref = cached.analytic_totals(base.design.to_json()) if base else None
     cols = st.columns(4)
@@ -48,7 +49,7 @@ def _field(label: str) -> str:
     return {"Parameters": "params", "GMACs": "macs", "Activations": "activations"}[label]
 
 
-def badge(design: Design, base: presets.Preset | None) -> None:
+def badge(design: Design, base: Origin | None) -> None:
     """Whether the design reproduces a published network, or how it departs from its preset."""
     match = presets.find(design)
     counts = cached.analytic_totals(design.to_json())
@@ -76,6 +77,8 @@ def badge(design: Design, base: presets.Preset | None) -> None:
         if match.note:
             st.caption(match.note)
     elif base is not None:
+        where = "the library design" if base.library else "the preset"
         st.info(
-            f"Modified from **{base.title}**; deltas above are against it.", icon=":material/edit:"
+            f"Modified from {where} **{base.title}**; deltas above are against it.",
+            icon=":material/edit:",
         )

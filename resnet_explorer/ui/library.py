@@ -142,7 +142,7 @@ def _open(store: Store, name: str) -> None:
         _say("error", f"Could not open {name!r}: {exc}")
         return
     match = presets.find(design)
-    state.load(design, match.name if match else None)
+    state.load(design, preset=match.name if match else None, library=name)
     _say("success", f"Opened **{name}**: the editor in the sidebar now holds it.")
 
 

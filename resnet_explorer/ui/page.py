@@ -1,4 +1,4 @@
-"""What every page does first: page config, the shared design editor, notices."""
+"""What every page does first: page config, the shared design editor, the design's status."""
 
 from __future__ import annotations
 
@@ -20,6 +20,17 @@ ICONS = {
     "Probe": ":material/model_training:",
     "Explore": ":material/travel_explore:",
 }
+#: URL parameters a page adds to the design's (kept while that page is shown).
+PAGE_PARAMS = {"compare": (state.URL_COMPARE, state.URL_COMPARE_BASELINE)}
+
+# The stage table needs more room than Streamlit's default sidebar (users can still resize
+# it); metric values wrap instead of ending in "..."; the design's status stays in view.
+_CSS = """<style>
+section[data-testid="stSidebar"] { min-width: 400px; }
+[data-testid="stMetricValue"] > div { white-space: normal; overflow: visible;
+  text-overflow: clip; font-size: clamp(1.25rem, 2.1vw, 2.1rem); line-height: 1.2; }
+.st-key-design_status { position: sticky; top: 3.25rem; z-index: 990; }
+</style>"""
 
 
 def pages() -> list[tuple[str, str]]:
@@ -31,13 +42,8 @@ def pages() -> list[tuple[str, str]]:
     return found
 
 
-# The stage table needs more room than Streamlit's default sidebar; users can still resize it.
-_SIDEBAR_CSS = '<style>section[data-testid="stSidebar"] { min-width: 340px; }</style>'
-
-
 def navigation() -> None:
     """Links to every page, with names a person would use (the home page is "Design")."""
-    st.html(_SIDEBAR_CSS)
     with st.sidebar:
         for script, label in pages():
             st.page_link(script, label=label, icon=ICONS.get(label, ":material/article:"))
@@ -45,21 +51,56 @@ def navigation() -> None:
 
 
 def setup(title: str, page: str, icon: str = ":material/hub:") -> Design:
-    """Configure the page, draw the sidebar editor, and return the current design."""
+    """Configure the page, draw the sidebar editor, say at the top of the main area when the
+    editor holds an invalid or oversized design, and return the current (valid) design."""
     st.set_page_config(page_title=f"{title} · ResNet Explorer", page_icon=icon, layout="wide")
     state.ensure_started()
     navigation()
+    design = editor.sidebar(page)
+    _run_marker(page, design)
+    status(design)
     notice = state.pop_url_notice()
     if notice:
         st.warning(notice, icon=":material/link_off:")
-    design = editor.sidebar(page)
+    state.sync_url(keep=PAGE_PARAMS.get(page, ()))
     return design
 
 
+def _run_marker(page: str, design: Design) -> None:
+    """The page's style, and an invisible element saying which run of which page drew it and
+    which design it shows: browser tests and benchmarks wait on it, never on the clock. (The
+    style is its own element: redrawn with the marker, the sidebar would flicker and close an
+    open cell editor.)"""
+    run = state.next_run()
+    st.html(_CSS)
+    st.html(
+        f'<span id="app-state" hidden data-run="{run}" data-page="{page}" '
+        f'data-design="{design.hash}" data-invalid="{int(bool(state.error()))}"></span>'
+    )
+
+
+def status(design: Design) -> None:
+    """The editor's error (or the size cap's refusal) at the top of the main area, in view."""
+    problem, warning = state.error(), state.warning()
+    if not problem and not warning:
+        return
+    with st.container(key="design_status"):
+        if problem:
+            reason = problem.removeprefix("invalid design: ")
+            st.error(
+                f"**The design in the editor is invalid:** {reason}\n\n"
+                f"Everything on this page is the **last valid design** "
+                f"({design_title(design)}), not what the editor holds. Fix the value named "
+                "above in the sidebar.",
+                icon=":material/error:",
+            )
+        else:
+            st.warning(warning, icon=":material/warning:")
+
+
 def design_title(design: Design) -> str:
-    base = state.base_preset()
-    if base is not None and base.design == design:
-        return base.title
-    if base is not None:
-        return f"{base.title} (modified)"
-    return f"Custom design {design.hash[:8]}"
+    """The preset's title or the library name, '(modified)' once edited."""
+    base = state.origin()
+    if base is None:
+        return f"Custom design {design.hash[:8]}"
+    return base.title if base.design == design else f"{base.title} (modified)"

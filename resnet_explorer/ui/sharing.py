@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from resnet_explorer import presets
 from resnet_explorer.codegen import python_code
 from resnet_explorer.design import MAX_JSON_BYTES, Design
 from resnet_explorer.errors import DesignError
@@ -46,6 +45,5 @@ def _load_upload(data: bytes) -> None:
     except DesignError as exc:
         st.error(f"That file is not a valid design: {exc}")
         return
-    match = presets.find(design)
-    state.load(design, match.name if match else None)
+    state.load(design)
     st.rerun()

@@ -1,8 +1,16 @@
-"""Browser helpers for the end-to-end tests (Debian's Chromium driven by Playwright)."""
+"""Browser helpers for the end-to-end tests (Debian's Chromium driven by Playwright).
+
+Every wait is keyed to the app's own state, never to the clock: each script run of a page
+draws ``<span id="app-state" data-run=N data-design=HASH ...>`` (see `ui.page`) and Streamlit
+sets ``data-test-script-state`` on the app. `rerun` waits for a run that started after an
+action to finish; a timeout fails with a message naming what was awaited.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,6 +26,13 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-dev-shm-usage",
 ]
+#: How long one script run may take on a busy 2-core machine (ms).
+RUN_TIMEOUT_MS = 90_000
+_MARKER = "document.getElementById('app-state')"
+_IDLE = (
+    "(() => { const a = document.querySelector('[data-testid=\"stApp\"]');"
+    " return a && a.dataset.testScriptState === 'notRunning'; })()"
+)
 
 
 def screenshot(page, name: str) -> Path:
@@ -28,12 +43,134 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
-def wait_for_app(page) -> None:
-    """Wait until Streamlit has finished running the script."""
-    page.wait_for_selector('[data-testid="stApp"]')
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText"
-        ".includes('Running')",
+def wait_until(page, expression: str, what: str, *, arg=None, timeout: float = RUN_TIMEOUT_MS):
+    """Wait until the JS ``expression`` is truthy; on timeout fail saying ``what`` was awaited."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        return page.wait_for_function(expression, arg=arg, timeout=timeout)
+    except PlaywrightTimeout:
+        raise AssertionError(f"timed out after {timeout / 1000:g} s waiting for {what}") from None
+
+
+def run_count(page) -> int:
+    """The number of the page's last script run that reached its marker (0: none yet)."""
+    return int(
+        page.evaluate(f"(() => {{ const m = {_MARKER}; return m ? +m.dataset.run : 0; }})()")
     )
-    page.wait_for_timeout(300)
+
+
+def app_state(page) -> dict[str, str]:
+    """The marker's data: run, page, design (hash), invalid ('1' when the editor's is)."""
+    return page.evaluate(
+        f"(() => {{ const m = {_MARKER}; return m ? {{...m.dataset}} : {{}}; }})()"
+    )
+
+
+def wait_for_app(page, after: int | None = None, *, timeout: float = RUN_TIMEOUT_MS) -> None:
+    """Wait until a script run (one numbered above ``after``, when given) has finished."""
+    floor = -1 if after is None else after
+    wait_until(
+        page,
+        f"(floor) => {{ const m = {_MARKER}; return m && +m.dataset.run > floor && {_IDLE}; }}",
+        f"the page to finish a script run (after run {after})" if after is not None else
+        "the page to finish its script run",
+        arg=floor,
+        timeout=timeout,
+    )  # fmt: skip
+
+
+@contextlib.contextmanager
+def rerun(page, *, timeout: float = RUN_TIMEOUT_MS) -> Iterator[None]:
+    """``with rerun(page): click()``: wait for the run the action starts to finish."""
+    before = run_count(page)
+    yield
+    wait_for_app(page, after=before, timeout=timeout)
+
+
+def wait_for_text(page, text: str, *, timeout: float = RUN_TIMEOUT_MS) -> None:
+    """Wait until ``text`` is on the page (fails naming the text)."""
+    wait_until(
+        page,
+        "(t) => document.body.innerText.includes(t)",
+        f"the text {text!r}",
+        arg=text,
+        timeout=timeout,
+    )
+
+
+# --- the sidebar's stage table (a canvas grid) ---------------------------------------------------
+
+GRID = '[data-testid="stSidebar"] [data-testid="stDataFrame"]'
+CELL_EDITOR = "#portal input, #portal textarea"
+
+
+def stage_cells(page) -> list[list[str]]:
+    """The stage table's cells as text, row by row (from the grid's accessible mirror)."""
+    page.locator(f"{GRID} [role='gridcell']").first.wait_for(state="attached")
+    rows = page.locator(f"{GRID} [role='row']").all()
+    cells = [r.locator("[role='gridcell']").all_inner_texts() for r in rows]
+    return [c for c in cells if c]
+
+
+def wait_for_stage_rows(page, count: int) -> list[list[str]]:
+    """Wait until the stage table shows ``count`` rows; returns its cells."""
+    wait_until(
+        page,
+        "([sel, n]) => [...document.querySelectorAll(sel + \" [role='row']\")]"
+        ".filter(r => r.querySelector(\"[role='gridcell']\")).length === n",
+        f"the stage table to show {count} rows",
+        arg=[GRID, count],
+    )
+    return stage_cells(page)
+
+
+def edit_stage_cell(page, row: int, column: int, value: str, *, key: str = "Enter") -> None:
+    """Type ``value`` into the stage table's cell (``row``, ``column``, from 0) and commit it
+    with ``key`` (Enter or Tab), as a person does: click the cell, type (which replaces its
+    value), Enter.
+    Escape first: clicking a cell that is already selected would edit its old value instead.
+    Does not wait for the app."""
+    grid = page.locator(GRID)
+    grid.evaluate("e => e.scrollIntoView({block: 'center'})")  # wholly in view, every row
+    x, y = _cell_centre(grid.bounding_box(), row, column)
+    page.keyboard.press("Escape")
+    page.mouse.click(x, y)
+    page.keyboard.type(value)
+    commit_cell_editor(page, value, key)
+
+
+def commit_cell_editor(page, value: str, key: str = "Enter") -> None:
+    """Commit the grid's cell editor (opened by typing) once it holds ``value``: Enter (or
+    Tab) pressed in the editor itself. The grid sometimes leaves the keyboard focus on its
+    accessible mirror table after opening the editor, where Enter would only move down."""
+    editor = page.locator(CELL_EDITOR).first
+    editor.wait_for()
+    if editor.input_value() != value:
+        editor.fill(value)
+    editor.press(key)
+    editor.wait_for(state="detached")
+
+
+# Column widths of the stage table (ui.editor._column_config) and the grid's row metrics (px).
+_ROW_MARKER, _HEADER, _ROW = 33, 35, 35
+_WIDTHS = (74, 68, 68, 92)
+
+
+def _cell_centre(frame: dict, row: int, column: int) -> tuple[float, float]:
+    x = frame["x"] + _ROW_MARKER + sum(_WIDTHS[:column]) + _WIDTHS[column] / 2
+    y = frame["y"] + _HEADER + _ROW * row + _ROW / 2
+    return x, y
+
+
+def in_viewport(page, locator) -> bool:
+    """Whether ``locator``'s element is wholly inside the window, without scrolling."""
+    box = locator.bounding_box()
+    size = page.viewport_size
+    return (
+        box is not None
+        and box["y"] >= 0
+        and box["x"] >= 0
+        and box["y"] + box["height"] <= size["height"]
+        and box["x"] + box["width"] <= size["width"]
+    )

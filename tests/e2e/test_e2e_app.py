@@ -6,8 +6,21 @@ import re
 
 import pytest
 
-from e2e.browser import screenshot, wait_for_app
-from resnet_explorer import presets
+from e2e.browser import (
+    GRID,
+    app_state,
+    commit_cell_editor,
+    edit_stage_cell,
+    in_viewport,
+    rerun,
+    screenshot,
+    stage_cells,
+    wait_for_app,
+    wait_for_stage_rows,
+    wait_for_text,
+)
+from resnet_explorer import Design, presets
+from resnet_explorer.analysis.analytic import totals
 
 pytestmark = pytest.mark.e2e
 
@@ -19,16 +32,18 @@ def select(page, label: str, option_text: str) -> None:
     )
     box.click()
     page.keyboard.type(option_text.split(" ")[0])  # filter: long option lists are virtualised
-    page.locator('[role="option"]').filter(has_text=option_text).first.click()
-    wait_for_app(page)
+    with rerun(page):
+        page.locator('[role="option"]').filter(has_text=option_text).first.click()
 
 
 def caption_text(page) -> str:
     return " ".join(page.locator('[data-testid="stCaptionContainer"]').all_inner_texts())
 
 
-def wait_for_text(page, text: str) -> None:
-    page.get_by_text(text, exact=False).first.wait_for()
+def counted_params(page) -> int:
+    return int(
+        re.search(r"Exact counts: ([\d,]+) parameters", caption_text(page))[1].replace(",", "")
+    )
 
 
 def test_pick_a_preset_edit_it_and_share_it(page, app_server):
@@ -44,7 +59,7 @@ def test_pick_a_preset_edit_it_and_share_it(page, app_server):
     page.locator('[data-testid="stSidebar"] [data-testid="stExpander"]').filter(
         has_text="Shortcut and activation"
     ).first.wait_for()
-    select(page, "Shortcut option", "C: 1x1 projection in every block")
+    select(page, "Shortcut option", "C: projection in every block")
     page.get_by_text("ResNet-50 (modified)").wait_for()
     counted = int(
         re.search(r"Exact counts: ([\d,]+) parameters", caption_text(page))[1].replace(",", "")
@@ -66,39 +81,105 @@ def test_stage_table_add_row_changes_the_design(page, app_server):
     wait_for_app(page)
     select(page, "Start from", "resnet20 - ResNet-20")
     wait_for_text(page, "269,722 parameters")
-    # Edit the first stage's block count in the sidebar's data editor (a canvas grid).
-    grid = page.locator('[data-testid="stSidebar"] [data-testid="stDataFrame"]')
-    grid.wait_for()
-    page.wait_for_timeout(1000)  # the grid re-mounts after a preset is loaded
-    box = grid.bounding_box()
-    # first data row, "blocks" column: header ~35px high, rows ~35px; first column is the row
-    # marker of dynamic tables
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    for key in ["ArrowUp"] * 6 + ["ArrowLeft"] * 6:  # to the first stage's "blocks" cell
-        page.keyboard.press(key)
-    page.keyboard.press("Enter")  # open the cell editor (an input in the grid's portal)
-    editor = page.locator("#portal input, #portal textarea").first
-    editor.wait_for()
-    editor.fill("5")
-    editor.press("Enter")
-    page.mouse.click(box["x"] + 700, box["y"] - 200)  # click outside: the grid commits the edit
-    wait_for_app(page)
+    with rerun(page):
+        edit_stage_cell(page, 0, 0, "5")
     page.get_by_text("ResNet-20 (CIFAR) (modified)").wait_for()
     assert "269,722 parameters" not in caption_text(page)
+    with rerun(page):
+        page.locator(GRID).hover()
+        page.get_by_role("button", name="Add row").click()
+    # the new row is a copy of the last stage: a valid design at once, never an error
+    assert wait_for_stage_rows(page, 4)[-1][:3] == ["3", "64", "2"]
+    assert app_state(page)["invalid"] == "0", page.inner_text("body")
+    grown = Design(
+        **{**presets.get("resnet20").to_dict(), "stages": [
+            {"blocks": 5, "width": 16, "stride": 1}, {"blocks": 3, "width": 32, "stride": 2},
+            {"blocks": 3, "width": 64, "stride": 2}, {"blocks": 3, "width": 64, "stride": 2},
+        ]}
+    )  # fmt: skip
+    assert counted_params(page) == totals(grown).params
     screenshot(page, "design-stage-edited")
+
+
+def _expected(stages: list[tuple[int, int, int]]) -> int:
+    return totals(
+        Design(stages=[{"blocks": b, "width": w, "stride": s} for b, w, s in stages])
+    ).params
+
+
+def test_four_consecutive_stage_edits_all_land(page, app_server):
+    """Every edit lands: waiting for the app after each, and typed one after another."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.goto(app_server)
+    wait_for_app(page)
+    for row, value in enumerate("3456"):
+        with rerun(page):
+            edit_stage_cell(page, row, 0, value)
+        assert [r[0] for r in stage_cells(page)][: row + 1] == list("3456")[: row + 1]
+    stages = [(3, 64, 1), (4, 128, 2), (5, 256, 2), (6, 512, 2)]
+    assert counted_params(page) == _expected(stages)
+    # fast: type, Enter (the grid moves down a row), type, Enter ... without waiting
+    with rerun(page):
+        edit_stage_cell(page, 0, 1, "32")
+        for value in ("96", "192", "384"):  # Enter moved the selection one row down
+            page.keyboard.type(value)
+            commit_cell_editor(page, value)
+    wait_for_text(
+        page, f"{_expected([(3, 32, 1), (4, 96, 2), (5, 192, 2), (6, 384, 2)]):,} parameters"
+    )
+    assert [r[1] for r in stage_cells(page)] == ["32", "96", "192", "384"]
+    # with Tab: blocks, then (Tab moved right) width of the same stage
+    with rerun(page):
+        edit_stage_cell(page, 3, 0, "2")
+    with rerun(page):
+        edit_stage_cell(page, 0, 0, "7", key="Tab")
+        page.keyboard.type("48")
+        commit_cell_editor(page, "48")
+    final = [(7, 48, 1), (4, 96, 2), (5, 192, 2), (2, 384, 2)]
+    wait_for_text(page, f"{_expected(final):,} parameters")
+    screenshot(page, "design-four-edits")
+
+
+def test_an_invalid_edit_is_explained_in_view(page, app_server):
+    """At 1280x720 the message is inside the window, names the field and says that what is
+    shown is the last valid design; width 0 is refused with a message, not reverted."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.goto(app_server)
+    wait_for_app(page)
+    with rerun(page):
+        edit_stage_cell(page, 1, 1, "0")
+    assert app_state(page)["invalid"] == "1"
+    banner = page.locator(".st-key-design_status")
+    assert "stages[1].width" in banner.inner_text()
+    assert "last valid design" in banner.inner_text()
+    assert in_viewport(page, banner), banner.bounding_box()
+    assert counted_params(page) == 11_689_512  # the last valid design stays on screen
+    screenshot(page, "design-invalid-in-view")
+    with rerun(page):
+        edit_stage_cell(page, 1, 1, "128")
+    assert app_state(page)["invalid"] == "0"
+    assert not banner.count()
+    # a design over the size cap: valid, counted, and said so at the top
+    with rerun(page):
+        edit_stage_cell(page, 3, 1, "8192")
+    with rerun(page):
+        edit_stage_cell(page, 3, 0, "1000")
+    banner = page.locator(".st-key-design_status")
+    assert "the cap is" in banner.inner_text()
+    assert in_viewport(page, banner)
 
 
 def test_profile_and_diagrams_pages_render(page, app_server):
     page.goto(app_server + "/?d=" + presets.get("resnet50").to_url())
     wait_for_app(page)
     wait_for_text(page, "25,557,032 parameters")
-    page.get_by_role("link", name="Profile").click()
-    wait_for_app(page)
+    with rerun(page):
+        page.get_by_role("link", name="Profile").click()
     page.get_by_text("FLOPs: three conventions").wait_for()
     wait_for_text(page, "4.089 GMACs")
     screenshot(page, "profile")
-    page.get_by_role("link", name="Diagrams").click()
-    wait_for_app(page)
+    with rerun(page):
+        page.get_by_role("link", name="Diagrams").click()
     chart = page.locator('[data-testid="stGraphVizChart"]').first
     chart.locator("svg g.node").first.wait_for()  # rendered in the browser (viz.js)
     assert "layer3: Bottleneck x 6" in chart.text_content()
@@ -114,14 +195,14 @@ def test_json_upload_loads_a_design_and_refuses_a_bad_file(page, app_server, tmp
     upload = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
     bad = tmp_path / "bad.json"
     bad.write_text('{"stages": [{"blocks": 0, "width": 64}]}')
-    upload.set_input_files(str(bad))
-    wait_for_app(page)
+    with rerun(page):
+        upload.set_input_files(str(bad))
     page.get_by_text("That file is not a valid design").wait_for()
     assert "stages[0].blocks" in page.inner_text("body")
     good = tmp_path / "good.json"
     good.write_text(presets.get("wrn28_10").to_json())
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(good))
-    wait_for_app(page)
+    with rerun(page):
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(good))
     wait_for_text(page, "36,479,194 parameters")
 
 
@@ -137,7 +218,7 @@ def test_two_browser_sessions_keep_their_own_designs(browser, app_server):
     wait_for_text(first, "25,557,032 parameters")
     wait_for_text(second, "269,722 parameters")
     first.reload()
-    wait_for_app(first)
+    wait_for_app(first)  # a new session: its marker starts again
     wait_for_text(first, "25,557,032 parameters")  # restored from its own URL
     assert "269,722 parameters" not in caption_text(first)
     first.context.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from e2e.browser import screenshot, wait_for_app
+from e2e.browser import rerun, screenshot, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -15,17 +15,17 @@ def test_explore_samples_a_space_and_sends_designs_to_compare(page, app_server):
     page.get_by_text("Explore a design space").first.wait_for()
     samples = page.get_by_label("Samples", exact=True)
     samples.fill("30")
-    samples.press("Enter")
-    wait_for_app(page)
+    with rerun(page):
+        samples.press("Enter")
     page.get_by_role("button", name="Start").click()
     # the run goes on in the background; the page polls it and shows the results
     page.get_by_text("Done in").wait_for(timeout=90_000)
     screenshot(page, "explore")
     page.get_by_role("tab", name="Top-k").click()
-    page.get_by_role("button", name="Send to Compare").click()
-    wait_for_app(page)
-    page.get_by_role("link", name="Compare").click()
-    wait_for_app(page)
+    with rerun(page):
+        page.get_by_role("button", name="Send to Compare").click()
+    with rerun(page):
+        page.get_by_role("link", name="Compare").click()
     page.get_by_text("(from Explore)").first.wait_for()
     page.locator('[data-testid="stTable"]').first.wait_for()
     assert "explore #" in page.locator('[data-testid="stTable"]').first.inner_text()
@@ -38,8 +38,8 @@ def test_start_is_enabled_again_when_an_exploration_ends(page, app_server):
     for label, value in [("Samples", "3"), ("Probe steps (0 = none)", "1")]:
         box = page.get_by_label(label, exact=True)
         box.fill(value)
-        box.press("Enter")
-        wait_for_app(page)
+        with rerun(page):
+            box.press("Enter")
     page.get_by_role("button", name="Start").click()
     page.get_by_text("Evaluating").first.wait_for(timeout=60_000)  # drawn while busy
     page.get_by_text("Done in").wait_for(timeout=120_000)

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from e2e.browser import screenshot, wait_for_app
+from e2e.browser import rerun, screenshot, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -24,8 +24,8 @@ def test_save_a_design_reload_and_find_it(page, app_server):
     box.fill(name)
     _text_input(page, "Tags").fill("e2e, review")
     page.get_by_role("textbox", name="Notes", exact=True).fill("saved from the browser")
-    page.get_by_role("button", name="Save to library").click()
-    wait_for_app(page)
+    with rerun(page):
+        page.get_by_role("button", name="Save to library").click()
     page.get_by_text(f"Saved {name}").wait_for()
     screenshot(page, "library-saved")
 
@@ -33,8 +33,8 @@ def test_save_a_design_reload_and_find_it(page, app_server):
     wait_for_app(page)
     search = _text_input(page, "Search names")
     search.fill(name[-6:])
-    search.press("Enter")
-    wait_for_app(page)
+    with rerun(page):
+        search.press("Enter")
     picked = page.get_by_role("combobox", name="Saved design", exact=True)
     page.wait_for_function("([el, name]) => el.value === name", arg=[picked.element_handle(), name])
     page.get_by_role("paragraph").filter(has_text="saved from the browser").wait_for()
@@ -45,16 +45,16 @@ def test_save_a_design_reload_and_find_it(page, app_server):
 
 
 def _remove_chip(page, text: str) -> None:
-    page.get_by_role("button", name=f"Remove {text}", exact=True).click()
-    wait_for_app(page)
+    with rerun(page):
+        page.get_by_role("button", name=f"Remove {text}", exact=True).click()
 
 
 def _add_option(page, text: str) -> None:
     page.get_by_role("combobox", name="Designs to compare", exact=False).click()
     page.keyboard.type(text)
-    page.locator('[role="option"]').filter(has_text=f"{text} (preset)").first.click()
+    with rerun(page):
+        page.locator('[role="option"]').filter(has_text=f"{text} (preset)").first.click()
     page.keyboard.press("Escape")
-    wait_for_app(page)
 
 
 def test_compare_two_presets_and_open_the_report(page, app_server, tmp_path):

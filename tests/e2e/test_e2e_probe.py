@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from e2e.browser import screenshot, wait_for_app
+from e2e.browser import rerun, screenshot, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -24,14 +24,14 @@ CURVE_POINTS = """() => {
 def _number(page, label: str, value: int) -> None:
     box = page.get_by_role("spinbutton", name=label, exact=True)
     box.fill(str(value))
-    box.press("Enter")
-    wait_for_app(page)
+    with rerun(page):
+        box.press("Enter")
 
 
 def _select(page, label: str, option: str) -> None:
     page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first.click()
-    page.locator('[role="option"]').filter(has_text=option).first.click()
-    wait_for_app(page)
+    with rerun(page):
+        page.locator('[role="option"]').filter(has_text=option).first.click()
 
 
 def test_start_watch_stop_and_find_a_probe(page, app_server):
@@ -73,7 +73,7 @@ def test_start_watch_stop_and_find_a_probe(page, app_server):
     history = page.get_by_text("Run history", exact=True).first
     history.wait_for()
     history.scroll_into_view_if_needed()
-    page.wait_for_timeout(1500)
+    page.locator('[data-testid="stDataFrame"] [role="gridcell"]').last.wait_for(state="attached")
     screenshot(page, "probe-in-library")
     statuses = []
     for run_id in run_ids:
