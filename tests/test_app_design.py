@@ -146,7 +146,7 @@ def test_an_invalid_edit_is_explained_at_the_top_of_the_main_area():
     banner = at.main.error[0].value
     assert "image_size=16" in banner and "last valid design" in banner
     # above everything else the page shows, in a container kept in view (sticky)
-    first = next(iter(at.main.children.values()))
+    first = next(e for e in at.main.children.values() if e.type != "html")  # style, marker
     assert first.key == "design_status" and first.children[0].value == banner
     assert metrics(at)["Parameters"] == "25.56 M"
     at = set_knob(at, "image_size", 224)
