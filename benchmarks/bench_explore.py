@@ -16,7 +16,7 @@ sys.path.insert(0, str(ROOT))
 
 from resnet_explorer.analysis.analytic import totals  # noqa: E402
 from resnet_explorer.explore import Space, sample_space  # noqa: E402
-from resnet_explorer.explore.counts import clear_cache  # noqa: E402
+from resnet_explorer.plan.counts import clear_caches  # noqa: E402
 
 N = 10_000
 
@@ -24,7 +24,7 @@ N = 10_000
 def main() -> None:
     space = Space.load(ROOT / "examples" / "space_cifar.json")
     sample_space(space, 50, seed=99)  # imports, presets
-    clear_cache()
+    clear_caches()
     t0 = time.perf_counter()
     report = sample_space(space, N, seed=0)
     cold = time.perf_counter() - t0

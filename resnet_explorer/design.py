@@ -20,7 +20,7 @@ import hashlib
 import json
 import math
 import zlib
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import (
     BaseModel,
@@ -35,6 +35,13 @@ from pydantic_core import PydanticCustomError
 
 from resnet_explorer import jsonio, validation
 from resnet_explorer.errors import DesignError
+from resnet_explorer.shapes import (
+    channels_per_group,
+    network_depth,
+    norm_groups,
+    stage_shapes,
+    stem_stride,
+)
 from resnet_explorer.validation import first_field, short
 
 BlockType = Literal["basic", "bottleneck"]
@@ -79,13 +86,11 @@ ACTIVATION_ORDER_DESCRIPTIONS: dict[str, str] = {
 }
 PREACT_ORDERS: frozenset[str] = frozenset({"relu_only_preact", "full_preact"})
 
-#: Group norm uses gcd(32, channels) groups (Wu & He 2018's 32, where the channels allow).
-GROUP_NORM_GROUPS = 32
 
-
-def norm_groups(channels: int) -> int:
-    """Number of groups of a group norm over ``channels`` channels."""
-    return math.gcd(GROUP_NORM_GROUPS, channels)
+def default_final_norm(activation_order: str) -> bool:
+    """``final_norm``'s default: the pre-activation head (norm + activation after the last stage)
+    belongs to full pre-activation, whose blocks end on a bare addition."""
+    return activation_order == "full_preact"
 
 
 FORMAT_VERSION = 1
@@ -123,6 +128,35 @@ class Stage(BaseModel):
     block: BlockType | None = Field(
         default=None, description="block type of this stage; None = the design's block type"
     )
+
+
+class DesignDraft:
+    """A design's fields, unvalidated, as attributes (`Design.unvalidated`)."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        fields = {**_FIELD_DEFAULTS, **data}
+        if data.get("final_norm") is None:
+            fields["final_norm"] = default_final_norm(fields["activation_order"])
+        fields["stages"] = tuple(
+            s
+            if isinstance(s, Stage)
+            else StageDraft(s["blocks"], s["width"], s.get("stride", 1), s.get("block"))
+            for s in fields["stages"]
+        )
+        self.__dict__ = fields
+
+    @property
+    def depth(self) -> int:
+        return network_depth(self)
+
+
+class StageDraft(NamedTuple):
+    """An unvalidated stage, for counting a draw (`Design.unvalidated`)."""
+
+    blocks: int
+    width: int
+    stride: int = 1
+    block: str | None = None
 
 
 def _stages(*spec: tuple[int, int, int]) -> tuple[Stage, ...]:
@@ -189,6 +223,13 @@ class Design(BaseModel):
                     raise err["ctx"]["error"] from None
             raise DesignError(_format_validation_error(exc), field=first_field(exc)) from None
 
+    @classmethod
+    def unvalidated(cls, data: dict[str, Any]) -> DesignDraft:
+        """The fields of a design from ``data`` WITHOUT validation, defaults and derived
+        defaults filled in: for counting a draw before paying for its validation (the
+        design-space sampler). Counting reads fields only; never build from a draft."""
+        return DesignDraft(data)
+
     @model_validator(mode="before")
     @classmethod
     def _fill_derived_defaults(cls, data: Any) -> Any:
@@ -196,17 +237,40 @@ class Design(BaseModel):
             return data
         data = dict(data)
         if data.get("final_norm") is None:
-            data["final_norm"] = data.get("activation_order", "original") == "full_preact"
+            data["final_norm"] = default_final_norm(data.get("activation_order", "original"))
         return data
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Design:
-        # One pass with local names: the design-space sampler validates thousands of designs.
-        kinds = [stage.block or self.block for stage in self.stages]
-        groups, per_group_share = self.groups, self.width_per_group / 64.0
-        if "basic" in kinds and (groups != 1 or self.width_per_group != 64):
+        self._check_knob_combinations()
+        self._check_group_shares()
+        shapes = stage_shapes(self)
+        channels = self.stem_width
+        for i, shape in enumerate(shapes):
+            if self.shortcut == "A" and shape.out_channels < channels:
+                raise ValueError(
+                    f"shortcut='A': stage {i} narrows {channels} -> {shape.out_channels} "
+                    "channels, which zero-padding cannot do; use B, C or D, or widen the stage"
+                )
+            if self.norm == "group":
+                # a stage's own norms see its inner and output widths at its output size; its
+                # input width was checked with the stage before (or is the stem's)
+                self._check_group_norm(i, (shape.inner, shape.out_channels), shape.out_size)
+            channels = shape.out_channels
+        factor = self.downsampling()
+        if self.image_size < factor:
             raise ValueError(
-                f"groups={groups}, width_per_group={self.width_per_group}: grouped "
+                f"image_size={self.image_size} is too small: the design downsamples by {factor} "
+                f"(stem /{self.stem_stride()}, stages /{factor // self.stem_stride()}); use "
+                f"image_size >= {factor}"
+            )
+        return self
+
+    def _check_knob_combinations(self) -> None:
+        kinds = {stage.block or self.block for stage in self.stages}
+        if "basic" in kinds and (self.groups != 1 or self.width_per_group != 64):
+            raise ValueError(
+                f"groups={self.groups}, width_per_group={self.width_per_group}: grouped "
                 "convolutions (ResNeXt) apply to bottleneck blocks only; use groups=1 and "
                 "width_per_group=64 with basic blocks"
             )
@@ -224,39 +288,21 @@ class Design(BaseModel):
             raise ValueError(f"stem_width={self.stem_width}: the tiered deep stem needs >= 8")
         if self.stem == "deep" and self.stem_width < 2:
             raise ValueError(f"stem_width={self.stem_width}: the deep stem needs >= 2")
-        channels, factor = self.stem_width, self.stem_stride()
-        for i, (stage, kind) in enumerate(zip(self.stages, kinds, strict=True)):
-            widened = stage.width * self.width_factor
-            per_group = widened if kind == "basic" else widened * per_group_share
+
+    def _check_group_shares(self) -> None:
+        """Each group of a stage's 3x3 conv must get a whole number (>= 1) of channels."""
+        for i, stage in enumerate(self.stages):
+            kind = stage.block or self.block
+            per_group = channels_per_group(self, kind, stage.width)
             if per_group < 1 or per_group != int(per_group):
                 knobs = f"width_factor={self.width_factor:g}"
                 if kind == "bottleneck":
-                    knobs += f", groups={groups}, width_per_group={self.width_per_group}"
+                    knobs += f", groups={self.groups}, width_per_group={self.width_per_group}"
                 raise ValueError(
                     f"stages[{i}].width={stage.width} is not divisible into groups: with {knobs} "
                     f"each group would get {per_group:g} channels; it must be a whole number "
                     ">= 1 (change the width, width_per_group or width_factor)"
                 )
-            out = int(per_group) if kind == "basic" else stage.width * self.expansion
-            if self.shortcut == "A" and out < channels:
-                raise ValueError(
-                    f"shortcut='A': stage {i} narrows {channels} -> {out} channels, which "
-                    "zero-padding cannot do; use B, C or D, or widen the stage"
-                )
-            factor *= stage.stride
-            if self.norm == "group":
-                mid = int(per_group) if kind == "basic" else int(per_group) * groups
-                # a stage's own norms see its inner and output widths at its output size; its
-                # input width was checked with the stage before (or is the stem's)
-                self._check_group_norm(i, (mid, out), -(-self.image_size // factor))
-            channels = out
-        if self.image_size < factor:
-            raise ValueError(
-                f"image_size={self.image_size} is too small: the design downsamples by {factor} "
-                f"(stem /{self.stem_stride()}, stages /{factor // self.stem_stride()}); use "
-                f"image_size >= {factor}"
-            )
-        return self
 
     def _check_group_norm(self, stage: int, widths: tuple[int, ...], size: int) -> None:
         """A group norm over a single value per group (1x1 maps, one channel per group)
@@ -276,32 +322,9 @@ class Design(BaseModel):
         """Block type of stage ``stage`` (its own, else the design's)."""
         return self.stages[stage].block or self.block
 
-    def expansion_of(self, stage: int) -> int:
-        """Output channels per plane: the expansion for bottlenecks, 1 for basic blocks."""
-        return self.expansion if self.block_type(stage) == "bottleneck" else 1
-
-    def _per_group_width(self, stage: int) -> float:
-        width = self.stages[stage].width * self.width_factor
-        if self.block_type(stage) == "basic":
-            return width
-        return width * self.width_per_group / 64.0
-
-    def inner_width(self, stage: int) -> int:
-        """Channels inside a block of ``stage`` (the 3x3 convs)."""
-        width = self.stages[stage].width
-        if self.block_type(stage) == "basic":
-            return int(width * self.width_factor)
-        return int(width * self.width_factor * (self.width_per_group / 64.0)) * self.groups
-
-    def out_channels(self, stage: int) -> int:
-        """Channels that leave a block of ``stage``."""
-        if self.block_type(stage) == "basic":
-            return self.inner_width(stage)
-        return self.stages[stage].width * self.expansion
-
     def stem_stride(self) -> int:
-        """Downsampling done by the stem (4 with a max-pool stem, else 1)."""
-        return 1 if self.stem == "cifar" else 4
+        """Downsampling done by the stem (4 with a max-pool stem, 1 for the CIFAR stem)."""
+        return stem_stride(self.stem)
 
     def downsampling(self) -> int:
         """Total downsampling factor of stem and stages."""
@@ -310,12 +333,7 @@ class Design(BaseModel):
     @property
     def depth(self) -> int:
         """Layers with weights on the main path, as the papers count them (e.g. 50, 110)."""
-        convs = sum(
-            s.blocks * (3 if self.block_type(i) == "bottleneck" else 2)
-            for i, s in enumerate(self.stages)
-        )
-        stem = 3 if self.stem.startswith("deep") else 1
-        return stem + convs + 1
+        return network_depth(self)
 
     @property
     def is_plain(self) -> bool:
@@ -365,7 +383,7 @@ class Design(BaseModel):
         data = self.to_dict()
         defaults = Design().to_dict()
         diff = {k: v for k, v in data.items() if defaults[k] != v and k != "final_norm"}
-        if self.final_norm != (self.activation_order == "full_preact"):
+        if self.final_norm != default_final_norm(self.activation_order):
             diff["final_norm"] = self.final_norm  # only when it differs from the derived default
         raw = json.dumps(diff, sort_keys=True, separators=(",", ":")).encode()
         packed = base64.urlsafe_b64encode(zlib.compress(raw, 9)).rstrip(b"=").decode()
@@ -403,6 +421,9 @@ class Design(BaseModel):
             data.pop("final_norm")
         data.update(changes)
         return Design.from_dict(data)
+
+
+_FIELD_DEFAULTS = {name: field.default for name, field in Design.model_fields.items()}
 
 
 def _format_validation_error(exc: ValidationError) -> str:

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 
 from resnet_explorer.design import Design
 from resnet_explorer.errors import DesignTooLarge
+from resnet_explorer.plan.counts import totals
+from resnet_explorer.plan.ops import Totals
 
-_BYTES_PER_VALUE = 4  # fp32
+BYTES_PER_VALUE = 4  # fp32
 _MAX_CAP = 1e15  # far above any machine; keeps the cap a plain 64-bit integer
 
 
@@ -53,24 +55,26 @@ class Limits:
             * 1024**2,
         )
 
+    def exceeded(self, counts: Totals) -> tuple[str, str] | None:
+        """Which cap ``counts`` (one image) exceeds, as (field, message); None when within."""
+        if counts.params > self.max_params:
+            return "stages", (
+                f"design has {counts.params:,} parameters; the cap is {self.max_params:,} "
+                "(set RESNET_EXPLORER_MAX_PARAMS to change it)"
+            )
+        activation_bytes = counts.outputs * BYTES_PER_VALUE
+        if activation_bytes > self.max_activation_bytes:
+            return "image_size", (
+                f"one image's activations need {activation_bytes / 1024**2:,.0f} MiB; the cap is "
+                f"{self.max_activation_bytes / 1024**2:,.0f} MiB (lower image_size, or set "
+                "RESNET_EXPLORER_MAX_ACTIVATION_MB)"
+            )
+        return None
+
 
 def check_limits(design: Design, limits: Limits | None = None) -> None:
     """Raise `DesignTooLarge` when ``design`` exceeds ``limits`` (analytic counts only)."""
-    from resnet_explorer.analysis.analytic import totals
-
-    limits = limits or Limits.from_env()
-    counts = totals(design)
-    if counts.params > limits.max_params:
-        raise DesignTooLarge(
-            f"design has {counts.params:,} parameters; the cap is {limits.max_params:,} "
-            "(set RESNET_EXPLORER_MAX_PARAMS to change it)",
-            field="stages",
-        )
-    activation_bytes = counts.outputs * _BYTES_PER_VALUE
-    if activation_bytes > limits.max_activation_bytes:
-        raise DesignTooLarge(
-            f"one image's activations need {activation_bytes / 1024**2:,.0f} MiB; the cap is "
-            f"{limits.max_activation_bytes / 1024**2:,.0f} MiB (lower image_size, or set "
-            "RESNET_EXPLORER_MAX_ACTIVATION_MB)",
-            field="image_size",
-        )
+    problem = (limits or Limits.from_env()).exceeded(totals(design))
+    if problem is not None:
+        field, message = problem
+        raise DesignTooLarge(message, field=field)

@@ -7,7 +7,6 @@ import json
 
 import pytest
 
-from resnet_explorer.analysis import analytic
 from resnet_explorer.analysis.analytic import totals
 from resnet_explorer.cli import main
 from resnet_explorer.design import ACTIVATION_ORDERS, NORMALIZATIONS, Design
@@ -24,10 +23,11 @@ from resnet_explorer.explore import (
     sample_space,
     top_k,
 )
-from resnet_explorer.explore.counts import _sum, block_counts, fast_totals
 from resnet_explorer.explore.results import ResultsError
 from resnet_explorer.explore.space import regnet_widths
-from resnet_explorer.plan import BlockPlan
+from resnet_explorer.plan import BlockSpec, block_ops
+from resnet_explorer.plan.counts import _rows, block_totals, network_totals
+from resnet_explorer.plan.ops import cost, total
 
 EXAMPLE = "examples/space_cifar.json"
 
@@ -129,10 +129,11 @@ def test_fast_totals_equal_analytic_totals_over_a_wide_space():
     report = sample_space(space, 600, seed=7)
     assert len(report.samples) == 600
     for s in report.samples:
-        assert fast_totals(s.design) == totals(s.design), s.design.to_json()
+        assert network_totals(Design.unvalidated(s.design.to_dict())) == totals(s.design)
 
 
-def test_block_counts_match_the_analytic_module_exhaustively():
+def test_cached_block_totals_equal_the_sum_over_the_block_ops_exhaustively():
+    """The explorer's fast path (totals per distinct block, cached) is the op table summed."""
     shortcuts = ["identity", "zero_pad", "projection", "avgpool_projection", "none"]
     for order, norm, kind, so, sc, stride in itertools.product(
         ACTIVATION_ORDERS,
@@ -142,19 +143,15 @@ def test_block_counts_match_the_analytic_module_exhaustively():
         shortcuts,
         [1, 2],
     ):
-        d = Design(
-            activation_order=order,
-            norm=norm,
-            block="bottleneck",
-            stride_on=so,
-            groups=2,
-            width_per_group=32,
-        )
         out = 8 if stride == 2 else 15
-        plan = BlockPlan(0, 0, kind, 24, 16, 48, stride, 15, out, sc, 0.0)
-        assert block_counts(order, norm, so, 2, kind, 24, 16, 48, stride, 15, out, sc) == _sum(
-            analytic._block(d, plan)
-        )
+        spec = BlockSpec(kind, 24, 16, 48, 2, stride, 15, out, sc, order, norm, "relu", so, True)
+        counts = block_totals(spec)
+        assert counts == total(block_ops(spec))
+        per_op = [cost(op) for op in block_ops(spec)]
+        for field in ("params", "macs", "fvcore", "activations", "outputs", "bias_adds"):
+            assert getattr(counts, field) == sum(getattr(c, field) for c in per_op)
+        rows = _rows("x.", 0, block_ops(spec))
+        assert sum(r.params for r in rows) == counts.params
 
 
 def test_regnet_body():

@@ -1,16 +1,20 @@
-"""Small layers and factories the blocks are made of."""
+"""The module each kind of planned op becomes, and the few layers torch does not have."""
 
 from __future__ import annotations
+
+import operator
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from resnet_explorer.design import norm_groups
+from resnet_explorer.plan.ops import Op
+from resnet_explorer.shapes import norm_groups
 
 
 def make_norm(kind: str, channels: int) -> nn.Module:
-    """Batch norm, group norm (`norm_groups` groups) or nothing."""
+    """Batch norm, group norm (`norm_groups` groups), or nothing (an identity)."""
     if kind == "batch":
         return nn.BatchNorm2d(channels)
     if kind == "group":
@@ -18,17 +22,17 @@ def make_norm(kind: str, channels: int) -> nn.Module:
     return nn.Identity()
 
 
+_ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "relu": nn.ReLU,
+    "gelu": nn.GELU,
+    "silu": nn.SiLU,
+    "sigmoid": nn.Sigmoid,
+}
+
+
 def make_activation(kind: str) -> nn.Module:
-    """The design's activation function (never in-place: block inputs are reused)."""
-    return {"relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU}[kind]()
-
-
-def conv3x3(in_ch: int, out_ch: int, stride: int = 1, groups: int = 1) -> nn.Conv2d:
-    return nn.Conv2d(in_ch, out_ch, 3, stride=stride, padding=1, groups=groups, bias=False)
-
-
-def conv1x1(in_ch: int, out_ch: int, stride: int = 1) -> nn.Conv2d:
-    return nn.Conv2d(in_ch, out_ch, 1, stride=stride, bias=False)
+    """The activation function ``kind`` (never in-place: block inputs are reused)."""
+    return _ACTIVATIONS[kind]()
 
 
 class ZeroPadShortcut(nn.Module):
@@ -65,3 +69,66 @@ class DropPath(nn.Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p:.4f}"
+
+
+class SqueezeExcite(nn.Module):
+    """Squeeze-excitation (Hu et al. 2018) with timm's module names (``fc1``, ``fc2``)."""
+
+    def __init__(self, channels: int, hidden: int, activation: str) -> None:
+        super().__init__()
+        self.fc1 = nn.Conv2d(channels, hidden, 1, bias=True)
+        self.act = make_activation(activation)
+        self.fc2 = nn.Conv2d(hidden, channels, 1, bias=True)
+        self.gate = make_activation("sigmoid")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        scale = self.fc2(self.act(self.fc1(x.mean((2, 3), keepdim=True))))
+        return x * self.gate(scale)
+
+
+def _conv(op: Op) -> nn.Module:
+    padding = op.dilation * (op.kernel - 1) // 2  # 'same' for odd kernels
+    return nn.Conv2d(
+        op.in_channels,
+        op.out_channels,
+        op.kernel,
+        stride=op.stride,
+        padding=padding,
+        dilation=op.dilation,
+        groups=op.groups,
+        bias=op.bias,
+    )
+
+
+def _pool(op: Op) -> nn.Module:
+    if op.variant == "max":
+        return nn.MaxPool2d(op.kernel, op.stride, padding=op.kernel // 2)
+    # the average-pool shortcut (ResNet-D): 2x2, ceil mode, padding not counted
+    return nn.AvgPool2d(op.kernel, op.stride, ceil_mode=True, count_include_pad=False)
+
+
+_FACTORIES: dict[str, Callable[[Op], nn.Module]] = {
+    "conv": _conv,
+    "norm": lambda op: make_norm(op.variant, op.out_channels),
+    "act": lambda op: make_activation(op.variant),
+    "pool": _pool,
+    "global_pool": lambda op: nn.AdaptiveAvgPool2d((1, 1)),
+    "zero_pad": lambda op: ZeroPadShortcut(op.in_channels, op.out_channels, op.stride),
+    "dropout": lambda op: nn.Dropout(op.rate),
+    "linear": lambda op: nn.Linear(op.in_channels, op.out_channels, bias=op.bias),
+    "se": lambda op: SqueezeExcite(op.in_channels, op.hidden, op.variant),
+}
+
+#: What the ops without a module do.
+FUNCTIONS: dict[str, Callable[..., torch.Tensor]] = {
+    "add": operator.add,
+    "mul": operator.mul,
+    "flatten": lambda x: torch.flatten(x, 1),
+}
+
+
+def make_module(op: Op, *, drop_rate: float = 0.0) -> nn.Module:
+    """The module ``op`` becomes (``drop_rate``: the block's stochastic-depth rate)."""
+    if op.kind == "drop_path":
+        return DropPath(drop_rate)
+    return _FACTORIES[op.kind](op)

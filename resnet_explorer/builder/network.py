@@ -1,4 +1,4 @@
-"""The whole network: stem, stages of residual blocks, head; and `build_model`."""
+"""The whole network, built from its plan: stem, stages of residual blocks, head."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import torch
 from torch import nn
 
 from resnet_explorer.builder.blocks import ResidualBlock
-from resnet_explorer.builder.layers import conv3x3, make_activation, make_norm
+from resnet_explorer.builder.sequence import install, run
 from resnet_explorer.design import Design
 from resnet_explorer.limits import Limits, check_limits
-from resnet_explorer.plan import NetworkPlan, plan
+from resnet_explorer.plan import plan
 
 
 class ResNet(nn.Module):
@@ -21,65 +21,22 @@ class ResNet(nn.Module):
         super().__init__()
         self.design = design
         layout = plan(design)
-        self.act_name = design.activation
-        self._build_stem(design, layout)
+        self._stem = install(self, layout.stem)
         for stage in layout.stages:
-            blocks = [ResidualBlock(design, b) for b in stage.blocks]
-            self.add_module(stage.name, nn.Sequential(*blocks))
-        self.num_stages = len(layout.stages)
-        features = layout.feature_channels
-        self.final_bn = make_norm(design.norm, features) if design.final_norm else None
-        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
-        self.dropout = nn.Dropout(design.dropout) if design.dropout > 0 else None
-        self.fc = nn.Linear(features, design.num_classes)
-
-    def _build_stem(self, design: Design, layout: NetworkPlan) -> None:
-        channels = layout.stem_channels
-        if design.stem == "imagenet":
-            self.conv1 = nn.Conv2d(
-                design.in_channels, channels[0], 7, stride=2, padding=3, bias=False
-            )
-        elif design.stem == "cifar":
-            self.conv1 = conv3x3(design.in_channels, channels[0])
-        else:  # timm's deep stems: conv1.0, conv1.1 (norm), conv1.3, conv1.4, conv1.6
-            c0, c1, c2 = channels
-            self.conv1 = nn.Sequential(
-                conv3x3(design.in_channels, c0, stride=2),
-                make_norm(design.norm, c0),
-                make_activation(design.activation),
-                conv3x3(c0, c1),
-                make_norm(design.norm, c1),
-                make_activation(design.activation),
-                conv3x3(c1, c2),
-            )
-        # Pre-activation nets leave the stem's norm and activation to the first block.
-        self.stem_activated = design.activation_order != "full_preact"
-        if self.stem_activated:
-            self.bn1 = make_norm(design.norm, design.stem_width)
-        setattr(self, design.activation, make_activation(design.activation))
-        self.maxpool = nn.MaxPool2d(3, 2, padding=1) if design.stem != "cifar" else None
-
-    def _act(self, x: torch.Tensor) -> torch.Tensor:
-        return getattr(self, self.act_name)(x)
+            self.add_module(stage.name, nn.Sequential(*(ResidualBlock(b) for b in stage.blocks)))
+        self._stage_names = tuple(stage.name for stage in layout.stages)
+        self._final = install(self, layout.final)
+        self._head = install(self, layout.head)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """Stem and stages: the feature map before the head."""
-        x = self.conv1(x)
-        if self.stem_activated:
-            x = self._act(self.bn1(x))
-        if self.maxpool is not None:
-            x = self.maxpool(x)
-        for i in range(1, self.num_stages + 1):
-            x = getattr(self, f"layer{i}")(x)
-        if self.final_bn is not None:
-            x = self._act(self.final_bn(x))
-        return x
+        x = run(self, self._stem, x)
+        for name in self._stage_names:
+            x = getattr(self, name)(x)
+        return run(self, self._final, x)
 
     def forward_head(self, x: torch.Tensor) -> torch.Tensor:
-        x = torch.flatten(self.avgpool(x), 1)
-        if self.dropout is not None:
-            x = self.dropout(x)
-        return self.fc(x)
+        return run(self, self._head, x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_head(self.forward_features(x))

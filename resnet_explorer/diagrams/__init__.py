@@ -10,7 +10,7 @@ from resnet_explorer.diagrams.diff import diff_diagram
 from resnet_explorer.diagrams.errors import DiagramError, DotNotFoundError, RenderError
 from resnet_explorer.diagrams.network import network_diagram
 from resnet_explorer.diagrams.render import FORMATS, dot_available, render
-from resnet_explorer.diagrams.trace import BlockTrace, NetworkTrace, Op, trace_network
+from resnet_explorer.diagrams.trace import BlockTrace, NetworkTrace, TracedOp, trace_network
 
 __all__ = [
     "FORMATS",
@@ -18,8 +18,8 @@ __all__ = [
     "DiagramError",
     "DotNotFoundError",
     "NetworkTrace",
-    "Op",
     "RenderError",
+    "TracedOp",
     "block_diagram",
     "diff_diagram",
     "dot_available",

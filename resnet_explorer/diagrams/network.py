@@ -21,7 +21,13 @@ from resnet_explorer.diagrams.style import (
     new_graph,
     shape_text,
 )
-from resnet_explorer.diagrams.trace import BlockTrace, NetworkTrace, Op, block_counts, trace_network
+from resnet_explorer.diagrams.trace import (
+    BlockTrace,
+    NetworkTrace,
+    TracedOp,
+    block_counts,
+    trace_network,
+)
 
 MAX_DEPTH = 2
 
@@ -85,7 +91,7 @@ def shortcut_summary(blocks: tuple[BlockTrace, ...]) -> str:
     return "shortcuts: " + ", ".join(f"{n} {SHORTCUT_NAMES[k]}" for k, n in counts.items())
 
 
-def _summary(ops: tuple[Op, ...], per_line: int = 3) -> list[str]:
+def _summary(ops: tuple[TracedOp, ...], per_line: int = 3) -> list[str]:
     """Compact lines listing ``ops`` (flatten left out)."""
     names = [op.short or op.label for op in ops if op.kind != "flatten"]
     return [", ".join(names[i : i + per_line]) for i in range(0, len(names), per_line)]
@@ -249,7 +255,7 @@ def _draw_block(
 def _draw_ops_chain(
     graph: graphviz.Digraph,
     chain: _Chain,
-    ops: tuple[Op, ...],
+    ops: tuple[TracedOp, ...],
     prefix: str,
     design: Design,
     counts_prefix: str,

@@ -8,7 +8,7 @@ import graphviz
 
 from resnet_explorer.design import Design
 from resnet_explorer.diagrams.style import Legend, counts_text, html_label, shape_text
-from resnet_explorer.diagrams.trace import INPUT, BlockTrace, Op, op_counts
+from resnet_explorer.diagrams.trace import INPUT, BlockTrace, TracedOp, op_counts
 
 
 def op_node_id(prefix: str, op_id: str) -> str:
@@ -67,7 +67,7 @@ def _draw_op(
     graph: graphviz.Digraph,
     design: Design,
     block: BlockTrace,
-    op: Op,
+    op: TracedOp,
     prefix: str,
     legend: Legend,
     source: Callable[[str], tuple[str, tuple[int, ...]]],
@@ -105,7 +105,7 @@ def _draw_op(
 def _draw_edges(
     graph: graphviz.Digraph,
     block: BlockTrace,
-    op: Op,
+    op: TracedOp,
     prefix: str,
     source: Callable[[str], tuple[str, tuple[int, ...]]],
     shortcut_style: str,

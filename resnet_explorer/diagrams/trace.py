@@ -17,11 +17,13 @@ from typing import Any
 import torch
 from torch import fx, nn
 
-from resnet_explorer.analysis.analytic import LayerCount, layer_counts
 from resnet_explorer.builder import ResidualBlock, build_model
-from resnet_explorer.builder.layers import DropPath, ZeroPadShortcut
+from resnet_explorer.builder.layers import DropPath, SqueezeExcite, ZeroPadShortcut
 from resnet_explorer.design import Design
 from resnet_explorer.diagrams.errors import DiagramError
+from resnet_explorer.plan import BlockPlan, BlockSpec, Op, block_ops, label, plan, short_label
+from resnet_explorer.plan.counts import block_totals
+from resnet_explorer.plan.ops import cost, total
 
 Shape = tuple[int, ...]
 
@@ -30,8 +32,8 @@ INPUT = "input"
 
 
 @dataclass(frozen=True)
-class Op:
-    """One operation, in forward order.
+class TracedOp:
+    """One operation of the built model, in the order its forward ran it.
 
     ``id`` is unique within its trace (the fx node name: ``relu``, ``relu_1``, ...); ``target`` is
     the module path relative to the traced module (``conv1``, ``downsample.0``), or ``add`` /
@@ -41,12 +43,13 @@ class Op:
 
     id: str
     target: str
-    kind: str  # conv | norm | act | pool | zero_pad | drop_path | add | linear | flatten | dropout
+    kind: str  # the planned op's kind (`plan.ops.OpKind`)
     label: str
     inputs: tuple[str, ...]
     shape: Shape
     shortcut: bool = False  # on the shortcut path (``downsample``)
     short: str = ""  # compact label for summaries ("conv 7x7/2, 3 -> 64", "BN")
+    planned: Op | None = None  # the plan's op this call runs (None for a whole block)
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ class BlockTrace:
     block: str  # basic | bottleneck
     shortcut: str  # identity | zero_pad | projection | avgpool_projection | none
     order: str  # the design's activation order
-    ops: tuple[Op, ...]
+    ops: tuple[TracedOp, ...]
     in_shape: Shape
     out_shape: Shape
     drop_path: float  # stochastic-depth rate of this block (0: none)
@@ -82,9 +85,9 @@ class NetworkTrace:
 
     design: Design
     input_shape: Shape
-    stem: tuple[Op, ...]
+    stem: tuple[TracedOp, ...]
     stages: tuple[tuple[BlockTrace, ...], ...]
-    head: tuple[Op, ...]
+    head: tuple[TracedOp, ...]
 
     @property
     def stem_shape(self) -> Shape:
@@ -114,88 +117,38 @@ def _check_int(value: Any, what: str) -> int:
 
 
 class _Tracer(fx.Tracer):
-    """Keeps torch.nn layers, the option-A shortcut, drop path and (optionally) blocks whole."""
+    """Keeps torch.nn layers, the option-A shortcut, drop path, squeeze-excitation and
+    (optionally) blocks whole."""
 
     def __init__(self, blocks_are_leaves: bool) -> None:
         super().__init__()
         self.blocks_are_leaves = blocks_are_leaves
 
     def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
-        if isinstance(m, (ZeroPadShortcut, DropPath)):
+        if isinstance(m, (ZeroPadShortcut, DropPath, SqueezeExcite)):
             return True
         if isinstance(m, ResidualBlock):
             return self.blocks_are_leaves
         return super().is_leaf_module(m, module_qualified_name)
 
 
-# --- labels ---------------------------------------------------------------------------------
+# --- labels: the plan's, looked up by module path --------------------------------------
 
 
-def _pair(value: Any) -> tuple[int, int]:
-    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)  # type: ignore[return-value]
+_FUNCTION_KINDS = ("add", "mul", "flatten")
 
 
-def describe(module: nn.Module) -> tuple[str, str]:
-    """(kind, label) of a leaf module, e.g. ``("conv", "conv 3x3, 64 -> 128, stride 2")``."""
-    if isinstance(module, nn.Conv2d):
-        kh, kw = _pair(module.kernel_size)
-        stride = _pair(module.stride)[0]
-        label = f"conv {kh}x{kw}, {module.in_channels} -> {module.out_channels}, stride {stride}"
-        if module.groups > 1:
-            label += f", {module.groups} groups"
-        return "conv", label
-    if isinstance(module, nn.BatchNorm2d):
-        return "norm", f"batch norm ({module.num_features})"
-    if isinstance(module, nn.GroupNorm):
-        return "norm", f"group norm ({module.num_groups} groups, {module.num_channels})"
-    if isinstance(module, (nn.ReLU, nn.GELU, nn.SiLU)):
-        return "act", {nn.ReLU: "ReLU", nn.GELU: "GELU", nn.SiLU: "SiLU"}[type(module)]
-    if isinstance(module, nn.MaxPool2d):
-        k, s = _pair(module.kernel_size)[0], _pair(module.stride)[0]
-        return "pool", f"max-pool {k}x{k}, stride {s}"
-    if isinstance(module, nn.AvgPool2d):
-        k, s = _pair(module.kernel_size)[0], _pair(module.stride)[0]
-        return "pool", f"avg-pool {k}x{k}, stride {s}"
-    if isinstance(module, nn.AdaptiveAvgPool2d):
-        return "pool", "global avg-pool"
-    if isinstance(module, ZeroPadShortcut):
-        label = f"zero-pad {module.in_channels} -> {module.out_channels} channels"
-        if module.stride != 1:
-            label += f", subsample /{module.stride}"
-        return "zero_pad", label
-    if isinstance(module, DropPath):
-        return "drop_path", "drop path"
-    if isinstance(module, nn.Linear):
-        return "linear", f"fc {module.in_features} -> {module.out_features}"
-    if isinstance(module, nn.Dropout):
-        return "dropout", f"dropout p={module.p:g}"
-    return "other", type(module).__name__
-
-
-def _short(module: nn.Module, label: str) -> str:
-    """Compact label for one-line summaries (the stem and head of the collapsed network)."""
-    if isinstance(module, nn.Conv2d):
-        k, stride = _pair(module.kernel_size)[0], _pair(module.stride)[0]
-        step = f"/{stride}" if stride != 1 else ""
-        return f"conv {k}x{k}{step}, {module.in_channels} -> {module.out_channels}"
-    if isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)):
-        k, stride = _pair(module.kernel_size)[0], _pair(module.stride)[0]
-        kind = "max" if isinstance(module, nn.MaxPool2d) else "avg"
-        return f"{kind}-pool {k}x{k}/{stride}"
-    if isinstance(module, nn.BatchNorm2d):
-        return "BN"
-    if isinstance(module, nn.GroupNorm):
-        return "GN"
-    return label
-
-
-def _function_kind(node: fx.Node) -> tuple[str, str]:
+def _function_kind(node: fx.Node) -> str:
     name = getattr(node.target, "__name__", str(node.target))
-    if "add" in name:
-        return "add", "+"
-    if "flatten" in name:
-        return "flatten", "flatten"
-    return "other", name
+    return next((kind for kind in _FUNCTION_KINDS if kind in name), name)
+
+
+def _planned(planned: dict[str, Op], target: str, traced: str) -> Op:
+    """The planned op the traced module or function call ``target`` runs."""
+    op = planned.get(target)
+    if op is None:  # the model ran something its plan does not list: a builder bug
+        raise DiagramError(f"the built model runs {traced} {target!r}, which its plan lacks")
+    return op
 
 
 # --- tracing --------------------------------------------------------------------------------
@@ -205,8 +158,11 @@ def _meta(shape: Shape) -> torch.Tensor:
     return torch.empty((1, *shape), device="meta")
 
 
-def _ops(root: nn.Module, graph: fx.Graph, shapes: dict[str, Shape]) -> Iterator[Op]:
-    """Graph nodes as `Op`s; ``nn.Identity`` (no norm, no pool) is skipped and bridged."""
+def _ops(
+    root: nn.Module, graph: fx.Graph, shapes: dict[str, Shape], planned: dict[str, Op]
+) -> Iterator[TracedOp]:
+    """Graph nodes as `TracedOp`s labelled by the ``planned`` ops (by name); ``nn.Identity``
+    (a pool slot left empty) is skipped and bridged; residual blocks are passed through."""
     alias: dict[str, str] = {}
     for node in graph.nodes:
         if node.op == "placeholder":
@@ -222,15 +178,27 @@ def _ops(root: nn.Module, graph: fx.Graph, shapes: dict[str, Shape]) -> Iterator
             if isinstance(module, nn.Identity):
                 alias[node.name] = inputs[0]
                 continue
-            kind, label = describe(module)
-            short = _short(module, label)
             target = str(node.target)
+            if isinstance(module, ResidualBlock):
+                alias[node.name] = node.name
+                yield TracedOp(node.name, target, "block", target, inputs, shapes[node.name])
+                continue
+            op = _planned(planned, target, "module")
         else:
-            kind, label = _function_kind(node)
-            target = short = kind
+            target = _function_kind(node)
+            op = _planned(planned, target, "function")
         alias[node.name] = node.name
-        shortcut = target.split(".")[0] == "downsample"
-        yield Op(node.name, target, kind, label, inputs, shapes[node.name], shortcut, short)
+        yield TracedOp(
+            node.name,
+            target,
+            op.kind,
+            label(op),
+            inputs,
+            shapes[node.name],
+            op.shortcut,
+            short_label(op),
+            op,
+        )
 
 
 class _ShapeRecorder(fx.Interpreter):
@@ -258,50 +226,33 @@ class _ShapeRecorder(fx.Interpreter):
         return out
 
 
-def _structure_key(block: ResidualBlock) -> tuple[Any, ...]:
-    """Everything that decides a block's trace (the drop-path rate does not)."""
-    parts = tuple(
-        (name, "DropPath" if isinstance(m, DropPath) else repr(m))
-        for name, m in block.named_modules()
-        if name and not list(m.children())
-    )
-    return (block.order, block.shortcut_kind, block.has_shortcut, block.num_convs, parts)
-
-
-#: Block traces by (structure, input shape); bounded, shared by every design.
-_BLOCK_OPS: dict[tuple[Any, ...], tuple[Op, ...]] = {}
-_BLOCK_OPS_MAX = 1024
-
-
-def _trace_block_ops(module: ResidualBlock, in_shape: Shape) -> tuple[Op, ...]:
-    """The ops of ``module`` for an input of ``in_shape``, traced once per distinct block."""
-    key = (_structure_key(module), in_shape)
-    ops = _BLOCK_OPS.get(key)
-    if ops is None:
-        graph = _Tracer(blocks_are_leaves=False).trace(module)
-        recorder = _ShapeRecorder(fx.GraphModule(module, graph))
-        recorder.run(_meta(in_shape))
-        ops = tuple(_ops(module, graph, recorder.shapes))
-        if len(_BLOCK_OPS) >= _BLOCK_OPS_MAX:
-            _BLOCK_OPS.clear()
-        _BLOCK_OPS[key] = ops
-    return ops
+@lru_cache(maxsize=1024)
+def _trace_block_ops(spec: BlockSpec) -> tuple[TracedOp, ...]:
+    """The traced ops of a block, once per distinct block: a block with this spec is built on
+    the meta device and traced on its own (its drop-path rate changes no op)."""
+    with torch.device("meta"):
+        module = ResidualBlock(BlockPlan(0, 0, spec, 0.5 if spec.drop_path else 0.0))
+    graph = _Tracer(blocks_are_leaves=False).trace(module)
+    recorder = _ShapeRecorder(fx.GraphModule(module, graph))
+    recorder.run(_meta((spec.in_channels, spec.in_size, spec.in_size)))
+    planned = {op.name: op for op in block_ops(spec)}
+    return tuple(_ops(module, graph, recorder.shapes, planned))
 
 
 def _block_trace(name: str, module: ResidualBlock, in_shape: Shape) -> BlockTrace:
-    ops = _trace_block_ops(module, in_shape)
-    stage, index = name.removeprefix("layer").split(".")
+    block = module.plan
+    ops = _trace_block_ops(block.spec)
     return BlockTrace(
         name=name,
-        stage=int(stage) - 1,
-        index=int(index),
-        block="bottleneck" if module.num_convs == 3 else "basic",
-        shortcut=module.shortcut_kind,
-        order=module.order,
+        stage=block.stage,
+        index=block.index,
+        block=block.block,
+        shortcut=block.shortcut,
+        order=block.spec.order,
         ops=ops,
         in_shape=in_shape,
         out_shape=ops[-1].shape if ops else in_shape,
-        drop_path=module.drop_path.p if module.drop_path is not None else 0.0,
+        drop_path=block.drop_path,
         params=sum(p.numel() for p in module.parameters()),
     )
 
@@ -324,11 +275,13 @@ def trace_network(design: Design) -> NetworkTrace:
     input_shape = (design.in_channels, design.image_size, design.image_size)
     with torch.no_grad():
         recorder.run(_meta(input_shape))
-    stem: list[Op] = []
-    head: list[Op] = []
+    layout = plan(design)
+    planned = {op.name: op for op in layout.stem + layout.final + layout.head}
+    stem: list[TracedOp] = []
+    head: list[TracedOp] = []
     seen_block = False
-    for op in _ops(model, graph, recorder.shapes):
-        if op.target in blocks:
+    for op in _ops(model, graph, recorder.shapes, planned):
+        if op.kind == "block":
             seen_block = True
         else:
             (head if seen_block else stem).append(op)
@@ -344,36 +297,24 @@ def trace_network(design: Design) -> NetworkTrace:
     )
 
 
-@lru_cache(maxsize=16)
-def _counts_by_name(design: Design) -> dict[str, LayerCount]:
-    counts: dict[str, LayerCount] = {}
-    for layer in layer_counts(design):
-        counts.setdefault(layer.name, layer)
-    return counts
-
-
-def op_counts(design: Design, prefix: str, op: Op) -> tuple[int, int]:
-    """(params, MACs) of ``op`` from the analytic counts; ``prefix`` is its block's path."""
-    if op.kind not in ("conv", "norm", "linear"):
+def op_counts(design: Design, prefix: str, op: TracedOp) -> tuple[int, int]:
+    """(params, MACs) of a traced op, from its planned op's cost (``design`` and ``prefix``
+    locate it; kept for callers that draw by block)."""
+    if op.planned is None:
         return 0, 0
-    layer = _counts_by_name(design).get(f"{prefix}.{op.target}" if prefix else op.target)
-    return (layer.params, layer.macs) if layer else (0, 0)
+    counts = cost(op.planned)
+    return counts.params, counts.macs
 
 
 @lru_cache(maxsize=16)
 def block_counts(design: Design) -> dict[str, tuple[int, int]]:
     """Analytic (params, MACs) of every block (``layer3.0``), and of ``stem`` and ``head``."""
-    sums: dict[str, list[int]] = {}
-    seen_block = False
-    for layer in layer_counts(design):
-        if layer.stage is None:
-            key = "head" if seen_block else "stem"
-        else:
-            seen_block = True
-            key = ".".join(layer.name.split(".")[:2])
-        entry = sums.setdefault(key, [0, 0])
-        entry[0] += layer.params
-        entry[1] += layer.macs
-    sums.setdefault("stem", [0, 0])
-    sums.setdefault("head", [0, 0])
-    return {k: (v[0], v[1]) for k, v in sums.items()}
+    layout = plan(design)
+    stem = total(layout.stem)
+    head = total(layout.final + layout.head)
+    sums = {"stem": (stem.params, stem.macs)}
+    for block in layout.blocks:
+        counts = block_totals(block.spec)
+        sums[block.name] = (counts.params, counts.macs)
+    sums["head"] = (head.params, head.macs)
+    return sums

@@ -2,7 +2,7 @@
 
 `Space` (space.py) defines knobs, body and constraints (JSON, docs/explore.md); `sample_space`
 (sampling.py) draws seeded designs, rejecting invalid or out-of-budget ones with reasons, using
-analytic counts only (counts.py); `EvalOptions` / `evaluate_design` (evaluate.py) measure
+the plan's analytic counts only; `EvalOptions` / `evaluate_design` (evaluate.py) measure
 latency and a short probe; `LocalBackend` / `RayBackend` (backends.py) run those measurements;
 `explore` / `ExploreJob` (runner.py) tie it together; results.py reads and writes the JSON-lines
 results and computes Pareto fronts, EDFs and top-k tables. Never imports Streamlit; torch and
