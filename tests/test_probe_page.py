@@ -123,3 +123,66 @@ def test_landscape_from_the_page(db):
     table = _frame(at, "points per pass")
     assert table["design"].tolist() == ["plain20", "resnet20"]
     assert table["points per pass"].tolist() == [1, 1]
+
+
+def test_a_probe_link_carries_picks_and_settings(db):
+    from resnet_explorer.probes import link
+
+    token = link.encode(
+        {
+            "probe_designs": ["resnet32", "plain20"],
+            "probe_steps": 321,
+            "probe_lr": 0.02,
+            "probe_dataset": "synthetic",
+            "probe_experiment": "zero_init",
+        }
+    )
+    at = run_page(PAGE, query={"probe": token})
+    assert_no_exception(at)
+    assert at.multiselect(key="probe_designs").value == ["resnet32", "plain20"]
+    assert at.number_input(key="probe_steps").value == 321
+    assert at.number_input(key="probe_lr").value == pytest.approx(0.02)
+    assert at.selectbox(key="probe_dataset").value == "synthetic"
+    assert at.selectbox(key="probe_experiment").value == "zero_init"
+    # the page writes its own settings back into the address bar: the same link
+    again = link.decode(at.query_params["probe"])
+    assert again["probe_steps"] == 321 and again["probe_designs"] == ["resnet32", "plain20"]
+    at.number_input(key="probe_steps").set_value(50).run()
+    assert link.decode(at.query_params["probe"])["probe_steps"] == 50
+
+
+def test_a_damaged_probe_link_says_so_and_keeps_the_defaults(db):
+    from resnet_explorer.probes import link
+
+    at = run_page(PAGE, query={"probe": "p1.garbage!!"})
+    assert_no_exception(at)
+    assert any("damaged or incomplete" in w.value for w in at.warning)
+    assert at.number_input(key="probe_steps").value == 200
+    bad = link.encode({"probe_steps": -3, "probe_designs": ["nope"], "probe_x": 1})
+    at = run_page(PAGE, query={"probe": bad})
+    text = " ".join(w.value for w in at.warning)
+    assert "probe_steps=-3" in text and "nope" in text and "probe_x" in text
+    assert at.number_input(key="probe_steps").value == 200
+
+
+def test_every_session_lists_every_job_with_its_owner_and_can_stop_it(db):
+    from resnet_explorer import presets
+    from resnet_explorer.probes import ProbeConfig
+
+    manager = get_manager()
+    other = manager.submit(
+        [presets.get("resnet20")],
+        ProbeConfig(steps=10_000, dataset="synthetic", batch_size=8, image_size=8, threads=1),
+        owner="Ada",
+    )
+    try:
+        at = run_page(PAGE)
+        rows = [m.value for m in at.markdown if "started by **Ada**" in m.value]
+        assert rows and "resnet20" in rows[0]
+        _button(at, f"probe_jobs_stop_{other}").click().run()
+        status = manager.wait(other, timeout=60)
+        assert status.state == "cancelled"
+        assert status.stop_reason.startswith("stopped from another session (session ")
+    finally:
+        manager.cancel(other)
+        manager.wait(other, timeout=60)

@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from resnet_explorer.design import Design
+from resnet_explorer.probes import link as probe_link
 from resnet_explorer.ui import editor, state
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,7 +22,10 @@ ICONS = {
     "Explore": ":material/travel_explore:",
 }
 #: URL parameters a page adds to the design's (kept while that page is shown).
-PAGE_PARAMS = {"compare": (state.URL_COMPARE, state.URL_COMPARE_BASELINE)}
+PAGE_PARAMS = {
+    "compare": (state.URL_COMPARE, state.URL_COMPARE_BASELINE),
+    "probe": (probe_link.URL_PARAM,),  # the Probe page's picks and settings
+}
 
 # The stage table needs more room than Streamlit's default sidebar (users can still resize
 # it); metric values wrap instead of ending in "..."; the design's status stays in view.

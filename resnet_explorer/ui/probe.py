@@ -24,15 +24,12 @@ from resnet_explorer.probes.events import ProbeEvent, Step
 from resnet_explorer.probes.jobs import JobStatus, get_manager
 from resnet_explorer.status import is_active
 from resnet_explorer.store import Store, StoreError
-from resnet_explorer.ui import probe_charts, stored
+from resnet_explorer.ui import probe_charts, probe_jobs, probe_link, stored
 
 JOB = "probe_job"
 EVENTS = "probe_job_events"
-DRAWN_BUSY = "probe_job_drawn_busy"  # the page's Start buttons were last drawn disabled
 CURRENT = "current design (editor)"
 LIB = "library: "
-MAX_DESIGNS = 4
-DEFAULT_PICKS = ["plain20", "resnet20"]
 
 
 @st.cache_resource(show_spinner=False)
@@ -53,15 +50,18 @@ def _library_names() -> list[str]:
         return []
 
 
-def design_picker(current: Design) -> list[tuple[str, Design]]:
+def design_options() -> list[str]:
+    """What the design picker offers: the editor's design, the presets, the library's designs."""
+    return [CURRENT, *presets.names(), *(LIB + n for n in _library_names())]
+
+
+def design_picker(current: Design, options: list[str]) -> list[tuple[str, Design]]:
     """1 to 4 designs: the editor's, presets, saved ones. Returns (label, design) pairs."""
-    options = [CURRENT, *presets.names(), *(LIB + n for n in _library_names())]
     picked = st.multiselect(
         "Designs to train (1 to 4)",
         options,
-        default=DEFAULT_PICKS,
-        max_selections=MAX_DESIGNS,
-        key="probe_designs",
+        max_selections=probe_link.MAX_PICKS,
+        key=probe_link.DESIGNS,
         help="All train on the same seeded batches, one after another.",
     )
     out: list[tuple[str, Design]] = []
@@ -81,7 +81,8 @@ def design_picker(current: Design) -> list[tuple[str, Design]]:
 
 
 def settings() -> ProbeConfig | None:
-    """Dataset, budget and optimizer settings; None (after saying why) when they are invalid."""
+    """Dataset, budget and optimizer settings; None (after saying why) when they are invalid.
+    The widgets take their values from the session (`probe_link.seed`)."""
     c = st.columns(4)
     dataset = c[0].selectbox(
         "Dataset",
@@ -92,45 +93,40 @@ def settings() -> ProbeConfig | None:
     )
     budget = c[1].radio("Budget", ["steps", "seconds"], horizontal=True, key="probe_budget")
     if budget == "steps":
-        amount = c[2].number_input("Steps per design", 1, 100_000, 200, key="probe_steps")
+        amount = c[2].number_input("Steps per design", 1, 100_000, key="probe_steps")
     else:
-        amount = c[2].number_input("Seconds per design", 1, 3600, 30, key="probe_seconds")
+        amount = c[2].number_input("Seconds per design", 1, 3600, key="probe_seconds")
     size = c[3].selectbox(
         "Input size (px)",
-        ["16", "28", "32", "design's own"],
+        list(probe_link.IMAGE_SIZES),
         key="probe_image_size",
         help="Train every design at this input size (smaller is faster; depth and widths "
         "stay the design's).",
     )
     c = st.columns(5)
     optimizer = c[0].selectbox("Optimizer", ["sgd", "adamw"], key="probe_optimizer")
-    lr = c[1].number_input(
-        "Learning rate", 0.0, 10.0, 0.05, step=0.01, format="%.4f", key="probe_lr"
-    )
-    batch = c[2].number_input("Batch size", 1, 4096, 64, key="probe_batch")
+    lr = c[1].number_input("Learning rate", 0.0, 10.0, step=0.01, format="%.4f", key="probe_lr")
+    batch = c[2].number_input("Batch size", 1, 4096, key="probe_batch")
     eval_every = c[3].number_input(
         "Held-out eval every (steps)",
         0,
         100_000,
-        50,
         key="probe_eval_every",
         help="Also when the per-block gradient norms are recorded. 0 = only at the end.",
     )
-    seed = c[4].number_input("Seed", 0, 2**31 - 1, 0, key="probe_seed")
+    seed = c[4].number_input("Seed", 0, 2**31 - 1, key="probe_seed")
     with st.expander("More settings"):
         c = st.columns(4)
-        wd = c[0].number_input(
-            "Weight decay", 0.0, 1.0, 5e-4, step=1e-4, format="%.5f", key="probe_wd"
-        )
-        warmup = c[1].number_input("Warm-up (fraction)", 0.0, 0.9, 0.1, key="probe_warmup")
-        smoothing = c[2].number_input("Label smoothing", 0.0, 0.9, 0.0, key="probe_ls")
+        wd = c[0].number_input("Weight decay", 0.0, 1.0, step=1e-4, format="%.5f", key="probe_wd")
+        warmup = c[1].number_input("Warm-up (fraction)", 0.0, 0.9, key="probe_warmup")
+        smoothing = c[2].number_input("Label smoothing", 0.0, 0.9, key="probe_ls")
         threads = c[3].number_input(
             "CPU threads (0 = every core)",
             0,
             256,
-            0,
             key="probe_threads",
-            help="On a busy machine one thread is often faster than all of them.",
+            help="One thread (the default) starts at once and is often the fastest on a busy "
+            "machine; results repeat exactly for the same seed and thread count.",
         )
     try:
         return ProbeConfig(
@@ -154,52 +150,62 @@ def settings() -> ProbeConfig | None:
         return None
 
 
+def is_busy(key: str) -> bool:
+    """Whether the job under ``st.session_state[key]`` is queued or running."""
+    job_id = st.session_state.get(key)
+    if job_id is None:
+        return False
+    try:
+        return is_active(get_manager().status(job_id, since=1 << 62).state)
+    except ProbeError:
+        return False
+
+
 def _busy() -> bool:
-    job_id = st.session_state.get(JOB)
-    busy = False
-    if job_id is not None:
-        try:
-            busy = is_active(get_manager().status(job_id, since=1 << 62).state)
-        except ProbeError:
-            busy = False
-    st.session_state[DRAWN_BUSY] = busy
-    return busy
+    return is_busy(JOB)
 
 
-def rerun_page_when_done(state: str, drawn_busy_key: str) -> None:
-    """In a polling fragment: once the job has ended, redraw the whole page if its Start
-    buttons were drawn disabled (a fragment redraws only itself)."""
-    if not is_active(state) and st.session_state.pop(drawn_busy_key, False):
-        st.rerun()
+START_ERROR = "probe_start_error"
 
 
 def submit(designs: list[tuple[str, Any]], config: ProbeConfig, name: str) -> None:
-    """Queue a probe job for this session (its runs written to the library)."""
+    """Queue a probe job for this session (its runs written to the library; watched while
+    this page shows it, listed to every session under this session's label). A button's
+    ``on_click``: it runs before the page is drawn again, so the page draws the job at once."""
     store = stored.open_store(quiet=True)
     hook = _writer(str(store.path)) if store is not None else None
     try:
-        job_id = get_manager().submit(designs, config, name=name, on_event=hook)
+        job_id = get_manager().submit(
+            designs, config, name=name, on_event=hook, owner=probe_jobs.owner(), watched=True
+        )
     except (ProbeError, DesignError) as exc:
-        st.error(f"Not started: {exc}")
+        st.session_state[START_ERROR] = f"Not started: {exc}"
         return
+    probe_jobs.mine(job_id)
     st.session_state[JOB] = job_id
     st.session_state[EVENTS] = {"job": job_id, "events": [], "next": 0}
+
+
+def _start_error() -> None:
+    message = st.session_state.pop(START_ERROR, None)
+    if message:
+        st.error(message)
 
 
 def start_button(designs: list[tuple[str, Design]], config: ProbeConfig | None) -> None:
     """Start (disabled while this session's job runs or nothing is picked)."""
     busy = _busy()
-    if st.button(
+    st.button(
         "Start training",
         type="primary",
         icon=":material/play_arrow:",
         disabled=busy or not designs or config is None,
         key="probe_start",
         help="Stop the current run first" if busy else None,
-    ):
-        assert config is not None
-        submit(designs, config, ", ".join(label for label, _ in designs))
-        st.rerun()
+        on_click=submit,
+        args=(designs, config, ", ".join(label for label, _ in designs)),
+    )
+    _start_error()
 
 
 def experiment_panel() -> None:
@@ -209,20 +215,25 @@ def experiment_panel() -> None:
     name = st.selectbox("Experiment", names, format_func=titles.get, key="probe_experiment")
     exp = experiments.get(name)
     st.markdown(f"**What to look for.** {exp.look_for}")
-    cfg = exp.probe_config(log_every=1)
+    cfg = exp.probe_config(log_every=1, threads=threads())
     st.caption(
         f"{len(exp.designs)} designs: {', '.join(label for label, _ in exp.designs)} · "
         f"{cfg.steps} steps each at {cfg.image_size} px, batch {cfg.batch_size}, lr {cfg.lr:g} "
         f"on {cfg.dataset} · source: {exp.source}"
     )
-    if st.button(
+    st.button(
         "Run this experiment",
         icon=":material/science:",
         disabled=_busy(),
         key="probe_run_experiment",
-    ):
-        submit(list(exp.designs), cfg, exp.title)
-        st.rerun()
+        on_click=submit,
+        args=(list(exp.designs), cfg, exp.title),
+    )
+
+
+def threads() -> int | None:
+    """The CPU threads this session trains with (the More settings field; None = every core)."""
+    return int(st.session_state.get("probe_threads", 1)) or None
 
 
 def _events(job_id: str) -> tuple[JobStatus, list[ProbeEvent]]:
@@ -262,7 +273,8 @@ def _state_line(status: JobStatus) -> None:
         seconds = (status.finished_at or 0) - (status.started_at or 0)
         st.success(f"Done in {seconds:.1f} s: {status.name}", icon=":material/check_circle:")
     elif state == "cancelled":
-        st.warning(f"Stopped: {status.name}", icon=":material/stop_circle:")
+        why = f" ({status.stop_reason})" if status.stop_reason else ""
+        st.warning(f"Stopped: {status.name}{why}", icon=":material/stop_circle:")
     else:
         st.error(f"Failed: {status.error}")
     for err in status.hook_errors[:3]:
@@ -289,9 +301,9 @@ def _progress_rows(status: JobStatus) -> None:
         st.progress(frac if d.status != "pending" else 0.0, text=" · ".join(parts))
 
 
-@st.fragment(run_every=1.0)
 def live() -> None:
-    """This session's probe: queue place, per-design progress, Stop, live curves."""
+    """This session's probe: polled every second while it is queued or running (queue place,
+    Stop, per-design progress, live curves), drawn once with the page when it has ended."""
     job_id = st.session_state.get(JOB)
     if job_id is None:
         st.info("Pick designs or an experiment and start a run.", icon=":material/model_training:")
@@ -301,12 +313,36 @@ def live() -> None:
     except ProbeError:
         st.info("The last run is no longer in memory; find it in the run history.")
         return
-    rerun_page_when_done(status.state, DRAWN_BUSY)
+    if status.finished:
+        _show(job_id, status, events)
+    else:
+        _poll(job_id)
+
+
+@st.fragment(run_every=1.0)
+def _poll(job_id: str) -> None:
+    try:
+        status, events = _events(job_id)
+    except ProbeError:
+        st.rerun()
+    get_manager().touch(job_id)
+    if status.finished:
+        st.rerun()  # the whole page: results drawn once, Start enabled again
+    _show(job_id, status, events)
+
+
+def _show(job_id: str, status: JobStatus, events: list[ProbeEvent]) -> None:
     _state_line(status)
-    _progress_rows(status)
-    if is_active(status.state) and st.button("Stop", icon=":material/stop:", key="probe_stop"):
+    if is_active(status.state) and st.button(
+        "Stop training",
+        type="primary",
+        icon=":material/stop_circle:",
+        key="probe_stop",
+        help="Stops the job at its next step; what it recorded stays in the run history.",
+    ):
         get_manager().cancel(job_id)
         st.toast("Stopping at the next step")
+    _progress_rows(status)
     if not any(isinstance(e, Step) for e in events):
         return
     x = st.radio(
@@ -358,36 +394,3 @@ def _saved_as(job_id: str, status: JobStatus) -> None:
             "In the run history (Library page) as: "
             + ", ".join(f"{label} `{run_id}`" for label, run_id in saved)
         )
-
-
-def run_history(limit: int = 10) -> None:
-    """The library's latest probe runs (all of them are on the Library page)."""
-    store = stored.open_store(quiet=True)
-    if store is None:
-        st.caption("The library cannot be opened, so runs are not saved.")
-        return
-    try:
-        runs = store.runs(limit=limit)
-    except StoreError as exc:
-        st.error(f"The run history could not be read: {exc}")
-        return
-    if not runs:
-        st.caption("No runs yet.")
-        return
-    rows = [
-        {
-            "run": r.run_id[:8],
-            "design": r.config.get("label", r.design_hash[:8]),
-            "status": r.status,
-            "steps": r.steps,
-            "started": r.started[:19].replace("T", " "),
-            "error": r.error or "",
-        }
-        for r in runs
-    ]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="probe_history")
-    st.page_link(
-        "pages/4_Library.py",
-        label="All runs and their curves: Library",
-        icon=":material/collections_bookmark:",
-    )

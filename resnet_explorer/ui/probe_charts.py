@@ -14,6 +14,9 @@ from plotly.subplots import make_subplots
 from resnet_explorer.probes.events import Eval, ProbeEvent, Step
 
 COLORS = qualitative.Plotly
+#: A log axis whose every label carries its magnitude: plotly's automatic minor labels between
+#: decades read "2", "5" with no power of ten; these read 0.02, 0.05, 200, 5e+3.
+LOG_AXIS = {"type": "log", "tickformat": ".2~g", "minor": {"showgrid": True}}
 
 
 def curves(events: Sequence[ProbeEvent]) -> dict[str, dict[str, list[Any]]]:
@@ -101,8 +104,7 @@ def grad_flow_at_init(results: dict[str, dict[str, Any]]) -> go.Figure:
     fig.update_layout(
         height=360,
         xaxis_title="block (input -> output)",
-        yaxis_title="gradient norm at init",
-        yaxis_type="log",
+        yaxis={**LOG_AXIS, "title": "gradient norm at init"},
         margin={"l": 10, "r": 10, "t": 20, "b": 10},
     )
     return fig
@@ -186,8 +188,7 @@ def landscape_line(result: dict[str, Any]) -> go.Figure:
     fig.update_layout(
         height=360,
         xaxis_title="step along a filter-normalised random direction (alpha)",
-        yaxis_title="held-out loss",
-        yaxis_type="log",
+        yaxis={**LOG_AXIS, "title": "held-out loss"},
         margin={"l": 10, "r": 10, "t": 20, "b": 10},
     )
     return fig

@@ -25,9 +25,8 @@ from resnet_explorer.probes import (
     landscape,
     lesion,
 )
-from resnet_explorer.probes.jobs import JobStatus, get_manager
-from resnet_explorer.status import is_active
-from resnet_explorer.ui import probe, probe_charts
+from resnet_explorer.probes.jobs import get_manager
+from resnet_explorer.ui import probe, probe_charts, probe_jobs
 
 LANDSCAPE_JOB = "probe_landscape_job"
 LESION_JOB = "probe_lesion_job"
@@ -81,46 +80,91 @@ def _pair_picker(key: str, picked: list[tuple[str, Design]]) -> list[tuple[str, 
 
 
 def _study_job(
-    key: str, designs: list[tuple[str, Design]], steps: int, then: Callable, name: str
+    key: str,
+    designs: list[tuple[str, Design]],
+    steps: int,
+    then: Callable,
+    name: str,
+    kind: str,
+    spec: dict[str, Any],
 ) -> None:
+    """Queue a study (training, then ``then``), saved in the run history when it ends (a
+    button's ``on_click``)."""
+    from resnet_explorer.probes.persist import StudyWriter
+    from resnet_explorer.ui import stored
+
+    store = stored.open_store(quiet=True)
+    on_done = StudyWriter(store, kind, spec).on_done if store is not None else None
     try:
-        config = ProbeConfig.study(steps=steps)
-        job_id = get_manager().submit(designs, config, name=name, then=then)
+        config = ProbeConfig.study(steps=steps, threads=probe.threads())
+        job_id = get_manager().submit(
+            designs,
+            config,
+            name=name,
+            then=then,
+            kind=kind,
+            owner=probe_jobs.owner(),
+            watched=True,
+            on_done=on_done,
+        )
     except (ProbeError, DesignError) as exc:
-        st.error(f"Not started: {exc}")
+        st.session_state[f"{key}_error"] = f"Not started: {exc}"
         return
+    probe_jobs.mine(job_id)
     st.session_state[key] = job_id
 
 
-def _study_status(key: str) -> JobStatus | None:
-    """Queue place, training and study progress, Stop; the status once there is one."""
+def _study_error(key: str) -> None:
+    message = st.session_state.pop(f"{key}_error", None)
+    if message:
+        st.error(message)
+
+
+def study_view(key: str, hint: str, icon: str, draw: Callable[[dict[str, Any], str], None]) -> None:
+    """A study job: polled while queued or running (progress, Stop), then its result drawn
+    once with the page (``draw(result, key)``)."""
     job_id = st.session_state.get(key)
     if job_id is None:
-        return None
+        st.info(hint, icon=icon)
+        return
     try:
         status = get_manager().status(job_id, since=1 << 62)
     except ProbeError:
-        st.info("The last study is no longer in memory; run it again.")
-        return None
-    state = status.state
-    probe.rerun_page_when_done(state, f"{key}_drawn_busy")
-    if state == "queued":
-        st.info(f"Queued: number {status.position} in line for {status.device}.")
-    elif state == "running":
-        if status.phase == "training":
-            done = sum(d.step for d in status.designs)
-            total = sum(status.config["steps"] or 0 for _ in status.designs) or 1
-            st.progress(min(1.0, done / total), text=f"Training {status.name}: {done}/{total}")
-        else:
-            p = status.analysis_progress
-            st.progress(p.get("fraction", 0.0), text=f"Evaluating: {p.get('text', '')}")
-    elif state == "failed":
+        st.info("The last study is no longer in memory; find it in the run history.")
+        return
+    if not status.finished:
+        _poll_study(key, job_id)
+        return
+    if status.state == "failed":
         st.error(f"Failed: {status.error}")
-    elif state == "cancelled":
-        st.warning("Stopped.")
-    if is_active(state) and st.button("Stop", key=f"{key}_stop"):
+    elif status.state == "cancelled":
+        why = f" ({status.stop_reason})" if status.stop_reason else ""
+        st.warning(f"Stopped{why}.")
+    if status.analysis:
+        draw(status.analysis, key)
+
+
+@st.fragment(run_every=1.0)
+def _poll_study(key: str, job_id: str) -> None:
+    try:
+        status = get_manager().status(job_id, since=1 << 62)
+    except ProbeError:
+        st.rerun()
+    get_manager().touch(job_id)
+    if status.finished:
+        st.rerun()  # the whole page: the result drawn once, Start enabled again
+    if status.state == "queued":
+        st.info(f"Queued: number {status.position} in line for {status.device}.")
+    elif status.phase == "training":
+        done = sum(d.step for d in status.designs)
+        total = sum(status.config["steps"] or 0 for _ in status.designs) or 1
+        st.progress(min(1.0, done / total), text=f"Training {status.name}: {done}/{total}")
+    else:
+        p = status.analysis_progress
+        st.progress(p.get("fraction", 0.0), text=f"Evaluating: {p.get('text', '')}")
+    if st.button("Stop study", type="primary", icon=":material/stop_circle:", key=f"{key}_stop"):
         get_manager().cancel(job_id)
-    return status
+        st.toast("Stopping at the next step")
 
 
 def landscape_controls(picked: list[tuple[str, Design]]) -> None:
@@ -158,51 +202,41 @@ def landscape_controls(picked: list[tuple[str, Design]]) -> None:
         f"{spec.points() + 1} weight vectors x {spec.images} images per design, after "
         f"{steps} training steps at 16 px."
     )
-    if st.button(
+    st.button(
         "Train and slice",
         type="primary",
         key="probe_ls_start",
-        disabled=not designs or _running(LANDSCAPE_JOB),
-    ):
-        _study_job(
+        disabled=not designs or probe.is_busy(LANDSCAPE_JOB),
+        on_click=_study_job,
+        args=(
             LANDSCAPE_JOB,
             designs,
             int(steps),
             landscape.then(spec),
             "landscape: " + " vs ".join(label for label, _ in designs),
-        )
-        st.rerun()
+            "landscape",
+            spec.to_dict(),
+        ),
+    )
+    _study_error(LANDSCAPE_JOB)
 
 
-def _running(key: str) -> bool:
-    job_id = st.session_state.get(key)
-    running = False
-    if job_id is not None:
-        try:
-            running = is_active(get_manager().status(job_id, since=1 << 62).state)
-        except ProbeError:
-            running = False
-    st.session_state[f"{key}_drawn_busy"] = running  # see probe.rerun_page_when_done
-    return running
-
-
-@st.fragment(run_every=1.0)
 def landscape_view() -> None:
     """The landscape job's progress, then the line and the contours on one scale."""
-    status = _study_status(LANDSCAPE_JOB)
-    if status is None:
-        st.info(
-            "Train two designs briefly and slice the loss surface around their weights.",
-            icon=":material/landscape:",
-        )
-        return
-    result = status.analysis
-    if not result:
-        return
-    st.plotly_chart(probe_charts.landscape_line(result), key="probe_ls_line_chart")
+    study_view(
+        LANDSCAPE_JOB,
+        "Train two designs briefly and slice the loss surface around their weights.",
+        ":material/landscape:",
+        draw_landscape,
+    )
+
+
+def draw_landscape(result: dict[str, Any], key: str) -> None:
+    """The lines on one log axis, the contours on one colour scale, and the table."""
+    st.plotly_chart(probe_charts.landscape_line(result), key=f"{key}_line_chart")
     contours = probe_charts.landscape_contours(result)
     if contours is not None:
-        st.plotly_chart(contours, key="probe_ls_contours")
+        st.plotly_chart(contours, key=f"{key}_contours")
     rows = []
     for d in result["designs"]:
         ls = d["landscape"] or {}
@@ -221,7 +255,7 @@ def landscape_view() -> None:
                 "points per pass": ls.get("points_per_batch"),
             }
         )
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="probe_ls_table")
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key=f"{key}_table")
     st.caption(
         "Filter-normalised directions (Li et al. 2018): every filter of the random direction "
         "has the norm of the trained filter, so nets of different scale compare. Same "
@@ -236,36 +270,38 @@ def lesion_controls(picked: list[tuple[str, Design]]) -> None:
     c = st.columns(3)
     steps = c[0].number_input("Training steps", 1, 10_000, 300, key="probe_lesion_steps")
     images = c[1].number_input("Held-out images", 1, 1000, 500, key="probe_lesion_images")
-    if c[2].button(
+    c[2].button(
         "Train and lesion",
         type="primary",
         key="probe_lesion_start",
-        disabled=not designs or _running(LESION_JOB),
-    ):
-        _study_job(
+        disabled=not designs or probe.is_busy(LESION_JOB),
+        on_click=_study_job,
+        args=(
             LESION_JOB,
             designs,
             int(steps),
             lesion.then(int(images)),
             "lesion: " + " vs ".join(label for label, _ in designs),
-        )
-        st.rerun()
+            "lesion",
+            {"images": int(images)},
+        ),
+    )
+    _study_error(LESION_JOB)
 
 
-@st.fragment(run_every=1.0)
 def lesion_view() -> None:
     """The lesion job's progress, then accuracy with each block removed."""
-    status = _study_status(LESION_JOB)
-    if status is None:
-        st.info(
-            "Train designs briefly, then remove one block at a time (Veit et al. 2016).",
-            icon=":material/content_cut:",
-        )
-        return
-    result = status.analysis
-    if not result:
-        return
-    st.plotly_chart(probe_charts.lesion_chart(result), key="probe_lesion_chart")
+    study_view(
+        LESION_JOB,
+        "Train designs briefly, then remove one block at a time (Veit et al. 2016).",
+        ":material/content_cut:",
+        draw_lesion,
+    )
+
+
+def draw_lesion(result: dict[str, Any], key: str) -> None:
+    """Accuracy with each block removed, a line per design, and every block in a table."""
+    st.plotly_chart(probe_charts.lesion_chart(result), key=f"{key}_chart")
     notes = []
     rows = []
     for d in result["designs"]:
@@ -295,4 +331,18 @@ def lesion_view() -> None:
             )
     st.markdown("  \n".join(notes))
     with st.expander("Every block"):
-        st.dataframe(pd.DataFrame(rows), hide_index=True, key="probe_lesion_table")
+        st.dataframe(pd.DataFrame(rows), hide_index=True, key=f"{key}_table")
+
+
+def saved_study(run: Any) -> None:
+    """A study from the run history (its result is stored with the run), drawn as it was."""
+    kind, result = run.config.get("study"), run.config.get("result")
+    label = str(run.config.get("label", "")).split(": ", 1)[-1]
+    if not result:
+        st.info(f"This {kind} study ended {run.status} without a result.")
+        return
+    wrapped = {"designs": [{"label": label, kind: result, "train_status": run.status}]}
+    if kind == "landscape":
+        draw_landscape(wrapped, key=f"hist_ls_{run.run_id[:8]}")
+    elif kind == "lesion":
+        draw_lesion(wrapped, key=f"hist_lesion_{run.run_id[:8]}")

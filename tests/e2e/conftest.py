@@ -6,6 +6,7 @@ Playwright cannot download its own browser on this network.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,13 +29,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def app_server(tmp_path_factory):
-    """Start the app once per test session; yields its base URL."""
+@contextlib.contextmanager
+def serve(home: Path, log_path: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Run ``streamlit run app.py`` on a free port with ``RESNET_EXPLORER_HOME=home``; yields
+    its base URL and process, and stops it (SIGTERM, then SIGKILL) afterwards."""
     port = _free_port()
-    home = tmp_path_factory.mktemp("home")
     env = {**os.environ, "RESNET_EXPLORER_HOME": str(home), "PYTHONUNBUFFERED": "1"}
-    log = (tmp_path_factory.mktemp("log") / "streamlit.log").open("w")
+    log = log_path.open("w")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -67,13 +69,24 @@ def app_server(tmp_path_factory):
             os.killpg(proc.pid, signal.SIGKILL)
             raise RuntimeError(f"streamlit did not start; see {log.name}")
         time.sleep(0.5)
-    yield url
-    os.killpg(proc.pid, signal.SIGTERM)
     try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-    log.close()
+        yield url, proc
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory):
+    """Start the app once per test session; yields its base URL."""
+    home = tmp_path_factory.mktemp("home")
+    with serve(home, tmp_path_factory.mktemp("log") / "streamlit.log") as (url, _proc):
+        yield url
 
 
 @pytest.fixture(scope="session")

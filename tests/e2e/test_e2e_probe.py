@@ -3,11 +3,16 @@ run history; in headless Chromium against the real server."""
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import time
 
 import pytest
 
-from e2e.browser import rerun, screenshot, wait_for_app
+from e2e.browser import rerun, screenshot, wait_for_app, wait_for_text
+from e2e.conftest import serve
+from resnet_explorer.store import Store
 
 pytestmark = pytest.mark.e2e
 
@@ -28,20 +33,13 @@ def _number(page, label: str, value: int) -> None:
         box.press("Enter")
 
 
-def _select(page, label: str, option: str) -> None:
-    page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first.click()
-    with rerun(page):
-        page.locator('[role="option"]').filter(has_text=option).first.click()
-
-
 def test_start_watch_stop_and_find_a_probe(page, app_server):
     page.goto(f"{app_server}/Probe")
     wait_for_app(page)
     page.get_by_text("Pick designs or an experiment and start a run.").wait_for()
-    # 20 steps each of plain20 and resnet20 at 16 px, batch 512: long enough to stop.
+    # 20 steps each of plain20 and resnet20 at 16 px (the default), batch 512: long enough to stop.
     _number(page, "Steps per design", 20)
     _number(page, "Batch size", 512)
-    _select(page, "Input size (px)", "16")
     page.get_by_role("button", name="Start training").click()
 
     # progress advances and the chart grows while the run goes on
@@ -89,7 +87,7 @@ def test_start_is_enabled_again_when_a_probe_finishes(page, app_server):
     _number(page, "Steps per design", 3)
     start = page.get_by_role("button", name="Start training")
     start.click()
-    page.get_by_text("Done in", exact=False).first.wait_for(timeout=90_000)
+    wait_for_text(page, "Done in", timeout=90_000)
     # Only the polling fragment redraws itself; the page must redraw too, without a click.
     page.wait_for_function(
         "() => [...document.querySelectorAll('button')].some("
@@ -97,3 +95,68 @@ def test_start_is_enabled_again_when_a_probe_finishes(page, app_server):
         timeout=15_000,
     )
     assert page.get_by_role("button", name="Run this experiment").is_enabled()
+
+
+def _new_page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    return context, page
+
+
+def _start_long_probe(page, url: str, owner: str) -> None:
+    page.goto(f"{url}/Probe")
+    wait_for_app(page)
+    page.get_by_text("Pick designs or an experiment and start a run.").wait_for()
+    name = page.get_by_role("textbox", name="Your name on the jobs you start")
+    name.fill(owner)
+    name.press("Enter")
+    page.get_by_text("Jobs on this server").first.wait_for()
+    _number(page, "Steps per design", 5000)
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_text("plain20 · running · step", exact=False).first.wait_for(timeout=90_000)
+
+
+def test_a_job_started_in_one_browser_is_listed_and_stopped_from_another(browser, app_server):
+    ada_context, ada = _new_page(browser)
+    grace_context, grace = _new_page(browser)
+    try:
+        _start_long_probe(ada, app_server, "Ada")
+        grace.goto(f"{app_server}/Probe")
+        wait_for_app(grace)
+        row = grace.locator('[data-testid="stHorizontalBlock"]').filter(has_text="started by Ada")
+        row.first.wait_for(timeout=60_000)
+        assert "plain20, resnet20" in row.first.inner_text()
+        screenshot(grace, "probe-jobs-of-every-session")
+        row.first.locator("button").click()
+        wait_for_text(ada, "Stopped:", timeout=60_000)
+        body = ada.inner_text("body")
+        assert "stopped from another session" in body and "· cancelled ·" in body
+        grace.get_by_text("Jobs on this server: none is running.").wait_for(timeout=30_000)
+    finally:
+        ada_context.close()
+        grace_context.close()
+
+
+def test_sigterm_to_the_server_stops_its_jobs_and_keeps_every_step(browser, tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    with serve(home, tmp_path / "streamlit.log") as (url, proc):
+        context, page = _new_page(browser)
+        try:
+            _start_long_probe(page, url, "Ada")
+            library = home / "library.sqlite3"
+            deadline = time.monotonic() + 120
+            committed = 0
+            while committed < 3:  # the run history holds some steps of the running design
+                assert time.monotonic() < deadline, "no steps committed to the run history"
+                runs = Store(library).runs() if library.exists() else []
+                committed = runs[0].steps if runs else 0
+                time.sleep(0.2)
+        finally:
+            context.close()
+        os.kill(proc.pid, signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+    (run,) = Store(home / "library.sqlite3").runs()
+    assert run.status == "cancelled" and run.error == "stopped: the server shut down"
+    assert run.steps >= committed and run.last_step == run.steps

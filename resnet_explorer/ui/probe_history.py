@@ -1,0 +1,63 @@
+"""The Probe page's run history: the library's latest runs, probes and studies alike, and any
+saved landscape or lesion study drawn again from what the library kept."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from resnet_explorer.store import StoreError
+from resnet_explorer.ui import probe_studies, stored
+
+
+def _when(stamp: str | None) -> str:
+    return (stamp or "")[:19].replace("T", " ")
+
+
+def run_history(limit: int = 12) -> None:
+    """The latest runs (all of them, with their curves, are on the Library page)."""
+    store = stored.open_store(quiet=True)
+    if store is None:
+        st.caption("The library cannot be opened, so runs are not saved.")
+        return
+    try:
+        runs = store.runs(limit=limit)
+    except StoreError as exc:
+        st.error(f"The run history could not be read: {exc}")
+        return
+    if not runs:
+        st.caption("No runs yet.")
+        return
+    rows = [
+        {
+            "run": r.run_id[:8],
+            "kind": r.config.get("study") or "probe",
+            "design": r.config.get("label", r.design_hash[:8]),
+            "status": r.status,
+            "steps": r.steps,
+            "seed": r.config.get("seed"),
+            "started": _when(r.started),
+            "error or why it stopped": r.error or "",
+        }
+        for r in runs
+    ]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="probe_history")
+    st.page_link(
+        "pages/4_Library.py",
+        label="All runs and their curves: Library",
+        icon=":material/collections_bookmark:",
+    )
+    studies = {r.run_id: r for r in runs if r.config.get("study")}
+    if studies:
+        picked = st.selectbox(
+            "Show a saved study",
+            [None, *studies],
+            format_func=lambda rid: (
+                "(none)"
+                if rid is None
+                else f"{studies[rid].config.get('label')} · {_when(studies[rid].started)}"
+            ),
+            key="probe_history_study",
+        )
+        if picked is not None:
+            probe_studies.saved_study(studies[picked])
