@@ -232,3 +232,26 @@ def test_the_fast_cpu_settings_and_study_variants_live_in_the_engine():
     assert labels == ["plain32", "resnet32", "preact32"]
     plain, residual = (d for _, d in experiments.study_pair(56))
     assert plain.shortcut == "none" and residual.shortcut == "A" and plain.depth == 56
+
+
+def test_the_memory_estimate_adds_data_activations_and_optimizer_state(monkeypatch):
+    from resnet_explorer.analysis.analytic import totals
+    from resnet_explorer.probes import budget
+
+    design = TINY
+    small = budget.estimate([design], dataset="synthetic", batch_size=16)
+    assert 0 < small.total < small.limit and small.device == "cpu"
+    params = totals(design).params
+    assert small.model == params * 4 * 4  # weights, gradients, momentum, the diagnostics' copy
+    adamw = budget.estimate([design], dataset="synthetic", batch_size=16, optimizer="adamw")
+    assert adamw.model == params * 4 * 5
+    big_batch = budget.estimate([design], dataset="synthetic", batch_size=64)
+    assert big_batch.activations == pytest.approx(4 * small.activations, rel=0.05)
+    wide = budget.estimate([design.replace(image_size=32)], dataset="mnist", batch_size=16)
+    assert wide.data > 5000 * 3 * 32 * 32  # the digits and their copy resized to 32 px, 3 channels
+    monkeypatch.setenv("RESNET_EXPLORER_PROBE_MEMORY_MB", "1")
+    with pytest.raises(ProbeError, match="the limit is 1 MiB"):
+        budget.check([design.replace(image_size=32)], dataset="mnist", batch_size=16)
+    monkeypatch.setenv("RESNET_EXPLORER_PROBE_MEMORY_MB", "lots")
+    with pytest.raises(ProbeError, match="RESNET_EXPLORER_PROBE_MEMORY_MB='lots'"):
+        budget.limit_bytes()

@@ -156,3 +156,63 @@ def test_augment_crops_and_flips_the_whole_batch():
     same = (flipped == x.repeat(32, 1, 1, 1)).flatten(1).all(1)
     mirrored = (flipped == x.repeat(32, 1, 1, 1).flip(3)).flatten(1).all(1)
     assert (same | mirrored).all() and same.any() and mirrored.any()
+
+
+class _Boom:
+    """Unpickles into a call of a function of another module (what an attacker would do)."""
+
+    def __reduce__(self):
+        import os
+
+        return (os.makedirs, (_Boom.marker,))
+
+
+def test_a_crafted_cifar10_batch_is_refused_and_runs_nothing(tmp_path):
+    folder = _write_cifar_fixture(tmp_path)
+    _Boom.marker = str(tmp_path / "pwned")
+    with open(folder / "data_batch_2", "wb") as fh:
+        pickle.dump({b"data": _Boom(), b"labels": []}, fh, protocol=2)
+    with pytest.raises(pdata.DataError) as info:
+        pdata.load_cifar10(tmp_path, download=False)
+    message = str(info.value)
+    assert "data_batch_2" in message and "not an official CIFAR-10 batch" in message
+    assert "refers to os.makedirs" in message and "refused" in message
+    assert not (tmp_path / "pwned").exists()  # nothing ran
+
+
+def test_only_the_official_checksum_is_unpickled_as_is(tmp_path, monkeypatch):
+    import collections
+
+    folder = _write_cifar_fixture(tmp_path)
+    entry = collections.OrderedDict(
+        {b"data": np.zeros((2, 3072), dtype=np.uint8), b"labels": [1, 2]}
+    )
+    with open(folder / "test_batch", "wb") as fh:
+        pickle.dump(entry, fh, protocol=2)
+    with pytest.raises(pdata.DataError, match=r"collections\.OrderedDict"):
+        pdata.load_cifar10(tmp_path, download=False)
+    official = dict(pdata.CIFAR10_BATCH_MD5, test_batch=pdata.md5sum(folder / "test_batch"))
+    monkeypatch.setattr(pdata, "CIFAR10_BATCH_MD5", official)
+    assert pdata.load_cifar10(tmp_path, download=False).test_y.tolist() == [1, 2]
+
+
+def test_an_oversized_batch_file_is_not_read(tmp_path, monkeypatch):
+    folder = _write_cifar_fixture(tmp_path)
+    monkeypatch.setattr(pdata, "CIFAR10_MAX_BATCH_BYTES", 100)
+    with pytest.raises(pdata.DataError, match="larger than any CIFAR-10 batch"):
+        pdata.load_cifar10(tmp_path, download=False)
+    assert (folder / "data_batch_1").exists()
+
+
+def test_a_decompression_bomb_in_an_image_folder_is_refused_by_name(tmp_path):
+    from PIL import Image
+
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        Image.new("RGB", (8, 8), (200, 10, 10)).save(tmp_path / name / "ok.png")
+    bomb = tmp_path / "b" / "bomb.png"
+    Image.new("1", (20_000, 20_000)).save(bomb)  # 400 M pixels in a few kilobytes
+    assert bomb.stat().st_size < 1_000_000
+    with pytest.raises(pdata.DataError) as info:
+        pdata.load_dataset(str(tmp_path), image_size=8)
+    assert "bomb.png" in str(info.value) and "too large to decode safely" in str(info.value)

@@ -43,6 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--device", help="auto (default), cpu, cuda, cuda:N")
     parser.add_argument("--threads", type=int, help="CPU threads (default: every core)")
     parser.add_argument("--json-out", metavar="FILE.jsonl", help="write every event as JSON lines")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing --json-out")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     parser.set_defaults(handler=run)
@@ -90,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     except ProbeError as exc:
         raise CliError(str(exc)) from None
 
-    out_file = _open_jsonl(args.json_out)
+    out_file = _open_jsonl(args.json_out, force=args.force)
     bar = _Progress(sys.stderr, config, enabled=not args.no_progress)
     events = probe.events()
     code = 0
@@ -98,15 +99,18 @@ def run(args: argparse.Namespace) -> int:
         for event in events:
             bar.update(event)
             if out_file is not None:
-                out_file.write(json.dumps({"schema": schema("probe"), **event}) + "\n")
+                _write_line(out_file, args.json_out, {"schema": schema("probe"), **event})
     except KeyboardInterrupt:
         events.close()
         bar.finish()
         print("interrupted: the summary shows what was recorded", file=sys.stderr)
         code = 130
+    except CliError:
+        events.close()  # the events file cannot be written: stop training now
+        raise
     finally:
         if out_file is not None:
-            out_file.close()
+            _close(out_file, args.json_out)
     bar.finish()
     summaries = probe.result.summaries()
     if args.json:
@@ -126,13 +130,29 @@ def run(args: argparse.Namespace) -> int:
     return 1 if any(s["status"] in ("failed", "oom") for s in summaries) else 0
 
 
-def _open_jsonl(path: str | None) -> TextIO | None:
+def _open_jsonl(path: str | None, *, force: bool) -> TextIO | None:
+    """The ``--json-out`` file: a new file, or a regular one replaced with ``--force``; never a
+    device node, FIFO or socket (`files.open_output`)."""
     if path is None:
         return None
+    from resnet_explorer.files import open_output
+
+    return open_output(path, force=force, what="events file", error=CliError)
+
+
+def _write_line(out: TextIO, path: str, record: dict[str, Any]) -> None:
     try:
-        return open(path, "w", encoding="utf-8")  # closed by run
+        out.write(json.dumps(record) + "\n")
+        out.flush()  # a full disk shows at once, not at the end of the run
     except OSError as exc:
-        raise CliError(f"cannot write {path!r}: {exc}") from None
+        raise CliError(f"cannot write events file {path!r}: {exc.strerror or exc}") from None
+
+
+def _close(out: TextIO, path: str) -> None:
+    try:
+        out.close()
+    except OSError as exc:
+        raise CliError(f"cannot write events file {path!r}: {exc.strerror or exc}") from None
 
 
 def _fmt(value: float | None, spec: str) -> str:

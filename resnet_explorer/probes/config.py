@@ -13,6 +13,8 @@ from resnet_explorer.analysis.devices import PRECISIONS
 from resnet_explorer.probes.errors import ProbeError
 
 OPTIMIZERS = ("sgd", "adamw")
+#: Seeds are 32-bit (numpy's range); the seeds of a multi-seed probe count up from ``seed``.
+MAX_SEED = 2**32 - 1
 AUGMENTS = ("auto", "none", "crop", "crop_flip")
 
 #: Settings under which the seeds' findings show within a few CPU minutes on the offline MNIST
@@ -113,8 +115,10 @@ class ProbeConfig:
             problems.append(f"threads={self.threads!r}: must be >= 1")
         if not isinstance(self.device, str) or not self.device:
             problems.append(f"device={self.device!r}: 'auto', 'cpu', 'cuda' or 'cuda:N'")
-        if not isinstance(self.seed, int):
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             problems.append(f"seed={self.seed!r}: must be a whole number")
+        elif not 0 <= self.seed <= MAX_SEED:
+            problems.append(f"seed={self.seed}: must be 0..{MAX_SEED} (2**32 - 1)")
         if problems:
             raise ProbeError("invalid probe config: " + "; ".join(problems))
 

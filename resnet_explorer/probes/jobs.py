@@ -45,7 +45,13 @@ from resnet_explorer.probes.data import Dataset
 from resnet_explorer.probes.errors import ProbeError
 from resnet_explorer.probes.events import ProbeEvent
 from resnet_explorer.probes.progress import DesignProgress, JobStatus, Progress
-from resnet_explorer.probes.runner import DesignSpec, Probe, label_designs, training_device
+from resnet_explorer.probes.runner import (
+    DesignSpec,
+    Probe,
+    check_fits,
+    label_designs,
+    training_device,
+)
 from resnet_explorer.status import FINISHED, JobState, Phase, job_outcome
 
 __all__ = ["DesignProgress", "JobManager", "JobStatus", "StopSignal", "get_manager"]
@@ -193,15 +199,11 @@ class JobManager:
         calling `touch` for `unwatched_after` seconds. ``on_done(status)``: called once the job
         has finished, with its full `JobStatus`.
         """
-        from resnet_explorer.limits import check_limits
-
         config = config or ProbeConfig()
         if not isinstance(config, ProbeConfig):
             raise ProbeError(f"config must be a ProbeConfig, got {type(config).__name__}")
         labelled = label_designs(designs)
-        for _, design in labelled:
-            size = config.image_size
-            check_limits(design.replace(image_size=size) if size else design)
+        check_fits(labelled, config, data=data, keep_models=keep_models or then is not None)
         device = queue_key(training_device(config.device))
         job = _Job(
             id=f"{next(self._counter)}-{uuid.uuid4().hex[:8]}",

@@ -212,13 +212,11 @@ class Probe:
         cancel: CancelCheck | Any | None = None,
         keep_models: bool = False,
     ) -> None:
-        from resnet_explorer.limits import check_limits
-
         self.keep_models = keep_models
-
         self.config = config or ProbeConfig()
         self.device = training_device(self.config.device)
         labelled = label_designs(designs)
+        check_fits(labelled, self.config, data=data, keep_models=keep_models)
         first = labelled[0][1]
         size = self.config.image_size
         self.data = data or load_dataset(
@@ -235,12 +233,7 @@ class Probe:
                 changes["num_classes"] = self.data.num_classes
             if size is not None and design.image_size != size:
                 changes["image_size"] = size
-            try:
-                trained = design.replace(**changes) if changes else design
-                check_limits(trained)
-            except DesignError as exc:
-                raise DesignError(f"{label}: {exc}", field=exc.field) from None
-            runs.append(DesignRun(label, trained))
+            runs.append(DesignRun(label, design.replace(**changes) if changes else design))
         self.result = ProbeResult(self.config, self.data.describe(), runs)
         self._cancel = _cancel_check(cancel)
         self._stop_signal = cancel  # a jobs.StopSignal carries why it was set
@@ -336,6 +329,43 @@ class Probe:
         if cuda and run.status in ("oom", "failed"):
             torch.cuda.empty_cache()
         yield self._end_event(run)
+
+
+def check_fits(
+    labelled: Sequence[tuple[str, Design]],
+    config: ProbeConfig,
+    *,
+    data: Dataset | None = None,
+    keep_models: bool = False,
+) -> None:
+    """Before anything is loaded or built: every design (at the probe's input size) within the
+    size caps, and the probe's data, activations and optimizer state within the memory the
+    machine has free (`probes.budget`); `DesignError` / `ProbeError` otherwise."""
+    from resnet_explorer.limits import check_limits
+    from resnet_explorer.probes import budget
+
+    size = config.image_size
+    trained = []
+    for label, design in labelled:
+        try:
+            at_size = design.replace(image_size=size) if size else design
+            check_limits(at_size)
+        except DesignError as exc:
+            raise DesignError(f"{label}: {exc}", field=exc.field) from None
+        trained.append(at_size)
+    loaded = None
+    if data is not None:
+        loaded = (len(data.train_y) + len(data.test_y), data.channels, data.image_size)
+    budget.check(
+        trained,
+        dataset=config.dataset,
+        batch_size=config.batch_size,
+        optimizer=config.optimizer,
+        diagnostics=config.diagnostics and config.eval_every > 0,
+        keep_models=keep_models,
+        device=str(training_device(config.device)),
+        loaded=loaded,
+    )
 
 
 def _params(design: Design) -> int:
