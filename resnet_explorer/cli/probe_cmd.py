@@ -25,9 +25,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--experiment",
         metavar="NAME",
-        help="a ready-made comparison: degradation, activation_order, shortcut_options, zero_init",
+        help="a ready-made comparison: degradation, depth-ladder, activation_order, "
+        "shortcut_options, zero_init, basic_vs_bottleneck",
     )
     parser.add_argument("--depth", type=int, help="CIFAR depth for the experiment (20, 32, ...)")
+    parser.add_argument(
+        "--depths", metavar="20,32,44,56", help="the depth ladder's depths (comma-separated)"
+    )
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        help="train each design with this many seeds (seed, seed+1, ...); default 1, or 3 "
+        "(5 on a GPU) for --experiment",
+    )
     parser.add_argument("--dataset", help="mnist (offline default), cifar10, synthetic or a DIR")
     budget = parser.add_mutually_exclusive_group()
     budget.add_argument("--steps", type=int, help="training steps per design")
@@ -50,6 +60,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 _OPTIONS = (
+    "seeds",
     "dataset",
     "steps",
     "seconds",
@@ -72,13 +83,14 @@ def run(args: argparse.Namespace) -> int:
 
     designs: list[tuple[str, Any]] = []
     settings: dict[str, Any] = {}
+    exp = None
     try:
         if args.experiment:
-            exp = experiments.get(args.experiment, args.depth)
+            exp = experiments.get(args.experiment, args.depth, depths=_depths(args.depths))
             designs.extend(exp.designs)
-            settings.update(exp.config)
-        elif args.depth is not None:
-            raise CliError("--depth goes with --experiment")
+            settings.update(seeds=experiments.default_seeds(), **exp.config)
+        elif args.depth is not None or args.depths is not None:
+            raise CliError("--depth and --depths go with --experiment")
         designs.extend(load_design(ref) for ref in args.refs)
         if not designs:
             raise CliError("give at least one design (NAME|FILE.json|v1.TOKEN) or --experiment")
@@ -113,21 +125,37 @@ def run(args: argparse.Namespace) -> int:
             _close(out_file, args.json_out)
     bar.finish()
     summaries = probe.result.summaries()
+    statistics = probe.result.statistics()
+    found = exp.finding(statistics) if exp is not None else None
     if args.json:
-        print_json(
-            {
-                "schema": schema("probe"),
-                "status": probe.result.status if code == 0 else "cancelled",
-                "config": config.to_dict(),
-                "dataset": probe.result.dataset,
-                "designs": summaries,
-            }
-        )
+        doc = {
+            "schema": schema("probe"),
+            "status": probe.result.status if code == 0 else "cancelled",
+            "config": config.to_dict(),
+            "dataset": probe.result.dataset,
+            "designs": summaries,
+            "statistics": statistics,
+        }
+        if found is not None:
+            doc["finding"] = found
+        print_json(doc)
     else:
-        _print_table(summaries, probe.result.dataset)
+        _print_table(summaries, probe.result.dataset, seeds=config.seeds)
+        _print_statistics(statistics, found, seeds=config.seeds)
     if code:
         return code
     return 1 if any(s["status"] in ("failed", "oom") for s in summaries) else 0
+
+
+def _depths(text: str | None) -> tuple[int, ...] | None:
+    if text is None:
+        return None
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise CliError(
+            f"--depths {text!r}: give depths separated by commas, e.g. 20,32,44,56"
+        ) from None
 
 
 def _open_jsonl(path: str | None, *, force: bool) -> TextIO | None:
@@ -159,20 +187,22 @@ def _fmt(value: float | None, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
 
-def _print_table(rows: list[dict[str, Any]], dataset: dict[str, Any]) -> None:
+def _print_table(rows: list[dict[str, Any]], dataset: dict[str, Any], *, seeds: int) -> None:
     print(
         f"dataset {dataset['name']}: {dataset['train']} train / {dataset['held_out']} held-out "
         "images; train loss/acc = mean over the last tenth of the steps"
     )
+    seed_col = f"{'seed':>5} " if seeds > 1 else ""
     header = (
-        f"{'design':16} {'status':9} {'steps':>6} {'train loss':>10} {'train acc':>9} "
+        f"{'design':16} {seed_col}{'status':9} {'steps':>6} {'train loss':>10} {'train acc':>9} "
         f"{'held loss':>9} {'held acc':>8} {'img/s':>8} {'seconds':>8}"
     )
     print(header)
     for r in rows:
         status = r["status"] + (f"@{r['diverged_at']}" if r["diverged_at"] else "")
+        seed = f"{r['seed']:>5} " if seeds > 1 else ""
         print(
-            f"{r['label'][:16]:16} {status:9} {r['steps']:>6} "
+            f"{r['label'][:16]:16} {seed}{status:9} {r['steps']:>6} "
             f"{_fmt(r['final_train_loss'], '.4f'):>10} {_fmt(r['final_train_acc'], '.3f'):>9} "
             f"{_fmt(r['held_out_loss'], '.4f'):>9} {_fmt(r['held_out_acc'], '.3f'):>8} "
             f"{_fmt(r['images_per_s'], ',.0f'):>8} {r['train_seconds']:>8.1f}"
@@ -180,6 +210,34 @@ def _print_table(rows: list[dict[str, Any]], dataset: dict[str, Any]) -> None:
     for r in rows:
         if r["error"]:
             print(f"{r['label']}: {r['error']}")
+
+
+def _print_statistics(statistics: dict[str, Any], found: dict | None, *, seeds: int) -> None:
+    """Per design the mean and interval over the seeds, the verdicts, the experiment's finding."""
+    if seeds < 2:
+        return
+    print(f"\nacross {seeds} seeds: mean [interval]")
+    print(f"{'design':16} {'final train loss':>32} {'held-out acc':>28}  interval")
+    for label, d in statistics["designs"].items():
+        loss, acc = d.get("final_train_loss"), d.get("held_out_acc")
+        print(
+            f"{label[:16]:16} {_interval(loss, '.4f'):>32} {_interval(acc, '.3f'):>28}  "
+            f"{(loss or acc or {}).get('method', '')}"
+        )
+    print("\nverdicts (final training loss):")
+    for v in statistics["verdicts"]:
+        if v["metric"] == "final_train_loss":
+            print(f"  {v['text']}")
+    if found is not None and found["sentence"]:
+        print(f"\n{found['sentence']}")
+
+
+def _interval(d: dict[str, Any] | None, spec: str) -> str:
+    if not d:
+        return "-"
+    if d["n"] < 2:
+        return format(d["mean"], spec)
+    return f"{d['mean']:{spec}} [{d['lo']:{spec}}, {d['hi']:{spec}}]"
 
 
 class _Progress:

@@ -15,6 +15,7 @@ from resnet_explorer.probes.errors import ProbeError
 OPTIMIZERS = ("sgd", "adamw")
 #: Seeds are 32-bit (numpy's range); the seeds of a multi-seed probe count up from ``seed``.
 MAX_SEED = 2**32 - 1
+MAX_SEEDS = 20
 AUGMENTS = ("auto", "none", "crop", "crop_flip")
 
 #: Settings under which the seeds' findings show within a few CPU minutes on the offline MNIST
@@ -33,6 +34,10 @@ STUDY_TRAINING: Mapping[str, Any] = MappingProxyType({**FAST_CPU, "steps": 200, 
 @dataclass(frozen=True)
 class ProbeConfig:
     """How to train each design of a probe.
+
+    ``seeds``: train each design this many times, with seeds ``seed``, ``seed + 1``, ...: every
+    seed changes the initial weights, the order of the batches and the augmentation, never the
+    data or its split (`probes.stats` turns the runs into intervals and verdicts).
 
     Budget: ``steps`` and/or ``seconds`` per design (whichever ends first; training time only,
     held-out evaluation not counted). The learning rate warms up linearly over ``warmup`` (a
@@ -55,6 +60,7 @@ class ProbeConfig:
     warmup: float = 0.05
     label_smoothing: float = 0.0
     seed: int = 0
+    seeds: int = 1
     dataset: str = "mnist"
     augment: str = "auto"
     image_size: int | None = None
@@ -119,6 +125,14 @@ class ProbeConfig:
             problems.append(f"seed={self.seed!r}: must be a whole number")
         elif not 0 <= self.seed <= MAX_SEED:
             problems.append(f"seed={self.seed}: must be 0..{MAX_SEED} (2**32 - 1)")
+        if isinstance(self.seeds, bool) or not (
+            isinstance(self.seeds, int) and 1 <= self.seeds <= MAX_SEEDS
+        ):
+            problems.append(f"seeds={self.seeds!r}: must be a whole number 1..{MAX_SEEDS}")
+        elif isinstance(self.seed, int) and self.seed + self.seeds - 1 > MAX_SEED:
+            problems.append(
+                f"seed={self.seed} with seeds={self.seeds}: the last seed is over 2**32 - 1"
+            )
         if problems:
             raise ProbeError("invalid probe config: " + "; ".join(problems))
 
@@ -151,6 +165,10 @@ class ProbeConfig:
         if overrides.get("seconds") is not None and "steps" not in overrides:
             settings["steps"] = None  # a time budget replaces the default step budget
         return cls.from_dict(settings)
+
+    def seed_list(self) -> list[int]:
+        """The seeds each design is trained with: ``seed``, ``seed + 1``, ..., ``seeds`` of them."""
+        return [self.seed + i for i in range(self.seeds)]
 
     def resolved_threads(self) -> int:
         if self.threads is not None:

@@ -29,6 +29,7 @@ class RunSummary(TypedDict):
     """Final figures of one design's run (``probe --json`` ``designs`` entries)."""
 
     label: str
+    seed: int
     hash: str
     depth: int
     status: RunState
@@ -40,6 +41,8 @@ class RunSummary(TypedDict):
     images_per_s: float | None
     final_train_loss: float | None
     final_train_acc: float | None
+    early_train_loss: float | None
+    """Mean training loss over the first tenth of the steps (how fast it starts)."""
     held_out_loss: float | None
     held_out_acc: float | None
 
@@ -69,6 +72,7 @@ class DesignStart(Record):
     hash: str
     design: dict[str, Any]
     """The design trained (``num_classes`` / ``image_size`` may be overridden to fit the data)."""
+    seed: int = 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,6 +87,7 @@ class Step(Record):
     images_per_s: float | None
     elapsed: float
     """Training seconds so far (evaluations excluded)."""
+    seed: int = 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,6 +105,7 @@ class Eval(Record):
     train_loss: float | None
     train_acc: float | None
     held_out_size: int
+    seed: int = 0
     activations: dict[str, dict[str, float]] | None = None
     grad_norm: GradNorms | None = None
     update_ratio: dict[str, float] | None = None
@@ -118,6 +124,7 @@ class DesignEnd(Record):
     summary: RunSummary
     stop_reason: str | None = None
     """Why a cancelled run was stopped when not at its owner's request (key absent otherwise)."""
+    seed: int = 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -125,6 +132,8 @@ class ProbeEnd(Record):
     KIND: ClassVar[str] = "probe_end"
     status: Literal["done", "cancelled"]
     summary: list[RunSummary]
+    statistics: dict[str, Any] | None = None
+    """Across seeds: per design mean and interval, pairwise verdicts (`probes.stats`)."""
 
 
 ProbeEvent = ProbeStart | DesignStart | Step | Eval | DesignEnd | ProbeEnd

@@ -50,6 +50,8 @@ from resnet_explorer.probes.runner import (
     Probe,
     check_fits,
     label_designs,
+    plan_runs,
+    run_key,
     training_device,
 )
 from resnet_explorer.status import FINISHED, JobState, Phase, job_outcome
@@ -219,7 +221,10 @@ class JobManager:
             kind=kind,
             watched=watched,
             on_done=on_done,
-            progress={label: Progress() for label, _ in labelled},
+            progress={
+                run_key(label, seed, config.seeds): Progress(label, design.hash, seed)
+                for label, design, seed in plan_runs(labelled, config)
+            },
         )
         with self._lock:
             if self._closing:
@@ -335,7 +340,9 @@ class JobManager:
     def _record(self, job: _Job, event: ProbeEvent) -> None:
         with self._lock:
             job.events.append(event)
-            item = job.progress.get(getattr(event, "label", None))
+            label = getattr(event, "label", None)
+            key = run_key(label, getattr(event, "seed", 0), job.config.seeds) if label else None
+            item = job.progress.get(key)
             if item is not None:
                 item.fold(event)
         for hook in (self._on_event, job.hook):
@@ -383,10 +390,7 @@ class JobManager:
                 position=position,
                 device=job.device,
                 config=job.config.to_dict(),
-                designs=[
-                    job.progress[label].snapshot(label, d.hash, job.config.steps)
-                    for label, d in job.designs
-                ],
+                designs=[p.snapshot(key, job.config.steps) for key, p in job.progress.items()],
                 submitted_at=job.submitted_at,
                 started_at=job.started_at,
                 finished_at=job.finished_at,

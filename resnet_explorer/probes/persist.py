@@ -33,6 +33,7 @@ from resnet_explorer.probes.events import (
     ProbeStart,
     Step,
 )
+from resnet_explorer.probes.runner import run_key
 from resnet_explorer.status import stored_status
 from resnet_explorer.store import Store
 
@@ -82,7 +83,8 @@ class StoreWriter:
         if isinstance(event, ProbeEnd):
             self._config.pop(job_id, None)
             return
-        key = (job_id, event.label)
+        seeds = self._config.get(job_id, {}).get("probe", {}).get("seeds", 1)
+        key = (job_id, run_key(event.label, getattr(event, "seed", 0), seeds))
         if isinstance(event, DesignStart):
             self._start(job_id, key, event)
             return
@@ -108,7 +110,7 @@ class StoreWriter:
 
     def _start(self, job_id: str, key: tuple[str, str], event: DesignStart) -> None:
         base = self._config.get(job_id, {})
-        config = run_config(base, event.label, job_id, self.source)
+        config = run_config(base, event.label, job_id, self.source, event.seed)
         run_id = self.store.start_run(Design.from_dict(event.design), config)
         self._open[key] = _Open(run_id)
         self.run_ids[key] = run_id
@@ -121,15 +123,28 @@ class StoreWriter:
         run.last_write = time.monotonic()
 
 
-def run_config(base: dict[str, Any], label: str, job_id: str, source: str) -> dict[str, Any]:
-    """A stored run's config: the probe's settings plus label, job, dataset, device, source."""
+#: How a run's batches were drawn, recorded with every run so that it can be repeated.
+DATA_ORDER = (
+    "batches drawn without replacement, epoch after epoch, from a generator seeded by the run's "
+    "seed; augmentation from a generator seeded by seed + 1; the initial weights from the seed; "
+    "the dataset and its train / held-out split fixed (independent of the seed)"
+)
+
+
+def run_config(
+    base: dict[str, Any], label: str, job_id: str, source: str, seed: int = 0
+) -> dict[str, Any]:
+    """A stored run's config: the probe's settings (with the run's own ``seed``; ``seeds`` is
+    how many the probe ran) plus label, job, dataset, device, source and the data order."""
     return {
         **base.get("probe", {}),
+        "seed": seed,
         "label": label,
         "job": job_id,
         "dataset": base.get("dataset"),
         "device": base.get("device"),
         "source": source,
+        "data_order": DATA_ORDER,
     }
 
 
@@ -173,12 +188,12 @@ class StudyWriter:
 
     def _save(self, status: Any, base: dict, start: DesignStart, result: Any) -> None:
         label = start.label
-        config = run_config(base, f"{self.kind}: {label}", status.id, self.source)
+        config = run_config(base, f"{self.kind}: {label}", status.id, self.source, start.seed)
         config.update(study=self.kind, spec=self.spec, result=result)
         rows: dict[int, dict[str, Any]] = {}
         end = None
         for e in status.events:
-            if getattr(e, "label", None) != label:
+            if getattr(e, "label", None) != label or getattr(e, "seed", 0) != start.seed:
                 continue
             if isinstance(e, Step):
                 rows[e.step] = step_row(e)

@@ -23,6 +23,9 @@ class DesignProgress(Record):
     label: str
     hash: str
     status: RunState = "pending"
+    seed: int = 0
+    key: str = ""
+    """The run's key in the job: its label, with `` · seed N`` when it has several seeds."""
     step: int = 0
     steps: int | None = None
     loss: float | None = None
@@ -75,8 +78,12 @@ class JobStatus(Record):
 
 @dataclass
 class Progress:
-    """The mutable progress of one design inside the manager (see `DesignProgress`)."""
+    """The mutable progress of one run (a design and a seed) inside the manager (see
+    `DesignProgress`)."""
 
+    label: str
+    hash: str
+    seed: int = 0
     status: RunState = "pending"
     values: dict[str, Any] = field(default_factory=dict)
 
@@ -104,7 +111,9 @@ class Progress:
                 summary=event.summary,
             )
 
-    def snapshot(self, label: str, design_hash: str, steps: int | None) -> DesignProgress:
+    def snapshot(self, key: str, steps: int | None) -> DesignProgress:
         """A frozen copy for `JobStatus.designs`."""
         values = {"step": 0, "steps": steps, **self.values}
-        return DesignProgress(label=label, hash=design_hash, status=self.status, **values)
+        return DesignProgress(
+            label=self.label, hash=self.hash, status=self.status, seed=self.seed, key=key, **values
+        )

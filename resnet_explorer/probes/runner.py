@@ -16,9 +16,12 @@ non-finite numbers become None):
   reason, steps, diverged_at, summary.
 * ``probe_end``: status (``done`` or ``cancelled``) and every design's summary.
 
-Every design is built with the probe's seed and sees the same batches in the same order (the
-sampler and the augmentation draw from generators seeded by the probe's seed), so on CPU a probe
-is deterministic. A NaN or inf training loss stops that design (``diverged`` at its first
+Every design is built with the run's seed and sees the same batches in the same order (the
+sampler and the augmentation draw from generators seeded by the run's seed), so on CPU a probe
+is deterministic. With ``seeds`` N > 1 each design is trained N times, seeds ``seed`` ..
+``seed + N - 1``, one seed after another (every design with the first seed, then every design
+with the next), so the designs of one seed always saw the same batches; events carry ``seed``.
+A NaN or inf training loss stops that design (``diverged`` at its first
 non-finite step) and the next design goes on; out-of-memory is caught and reported the same way.
 """
 
@@ -116,6 +119,9 @@ class DesignRun:
     label: str
     design: Design
     status: RunState = "pending"
+    seed: int = 0
+    key: str = ""
+    """Unique within the probe: the label, with `` · seed N`` when there are several seeds."""
     steps: int = 0
     diverged_at: int | None = None
     reason: str = ""
@@ -136,8 +142,10 @@ class DesignRun:
         finite = [s for s in self.steps_log if s.loss is not None]
         tail = finite[-max(1, len(finite) // 10) :] if finite else []
         last_eval = self.evals[-1] if self.evals else None
+        early = finite[: max(1, len(finite) // 10)] if finite else []
         return {
             "label": self.label,
+            "seed": self.seed,
             "hash": self.design.hash,
             "depth": self.design.depth,
             "status": self.status,
@@ -151,6 +159,7 @@ class DesignRun:
             else None,
             "final_train_loss": _finite(sum(s.loss for s in tail) / len(tail)) if tail else None,
             "final_train_acc": _finite(sum(s.acc for s in tail) / len(tail)) if tail else None,
+            "early_train_loss": _finite(sum(s.loss for s in early) / len(early)) if early else None,
             "held_out_loss": last_eval.held_out_loss if last_eval else None,
             "held_out_acc": last_eval.held_out_acc if last_eval else None,
         }
@@ -165,14 +174,34 @@ class ProbeResult:
     runs: list[DesignRun]
     status: str = "running"
 
-    def run(self, label: str) -> DesignRun:
+    def run(self, label: str, seed: int | None = None) -> DesignRun:
+        """The run of ``label`` (its first seed unless ``seed`` is given); also by run key."""
         for r in self.runs:
-            if r.label == label:
+            if r.key == label or (r.label == label and (seed is None or r.seed == seed)):
                 return r
         raise KeyError(label)
 
     def summaries(self) -> list[RunSummary]:
         return [r.summary(self.config.batch_size) for r in self.runs]
+
+    def statistics(self) -> dict[str, Any]:
+        """Across seeds: per design the mean and interval of the final figures, and a verdict
+        for every pair of designs (`probes.stats.summarize`)."""
+        from resnet_explorer.probes import stats
+
+        return stats.summarize(self.summaries())
+
+
+def run_key(label: str, seed: int, seeds: int) -> str:
+    """A run's key in a probe: its label, with `` · seed N`` when each design has several."""
+    return label if seeds == 1 else f"{label} · seed {seed}"
+
+
+def plan_runs(
+    labelled: Sequence[tuple[str, Design]], config: ProbeConfig
+) -> list[tuple[str, Design, int]]:
+    """(label, design, seed) of every run, in the order they train: seed after seed."""
+    return [(label, design, seed) for seed in config.seed_list() for label, design in labelled]
 
 
 def label_designs(designs: Sequence[DesignSpec]) -> list[tuple[str, Design]]:
@@ -227,13 +256,15 @@ class Probe:
             seed=self.config.seed,
         )
         runs = []
-        for label, design in labelled:
+        for label, design, seed in plan_runs(labelled, self.config):
             changes: dict[str, Any] = {}
             if design.num_classes != self.data.num_classes:
                 changes["num_classes"] = self.data.num_classes
             if size is not None and design.image_size != size:
                 changes["image_size"] = size
-            runs.append(DesignRun(label, design.replace(**changes) if changes else design))
+            trained = design.replace(**changes) if changes else design
+            key = run_key(label, seed, self.config.seeds)
+            runs.append(DesignRun(label, trained, seed=seed, key=key))
         self.result = ProbeResult(self.config, self.data.describe(), runs)
         self._cancel = _cancel_check(cancel)
         self._stop_signal = cancel  # a jobs.StopSignal carries why it was set
@@ -261,6 +292,7 @@ class Probe:
                         params=_params(r.design),
                     )
                     for r in self.result.runs
+                    if r.seed == self.config.seed
                 ],
             )
             for index, run in enumerate(self.result.runs):
@@ -272,7 +304,11 @@ class Probe:
                 yield from self._train(index, run)
             cancelled = any(r.status == "cancelled" for r in self.result.runs)
             self.result.status = "cancelled" if cancelled else "done"
-            yield ProbeEnd(status=self.result.status, summary=self.result.summaries())
+            yield ProbeEnd(
+                status=self.result.status,
+                summary=self.result.summaries(),
+                statistics=self.result.statistics(),
+            )
         finally:
             if cpu:
                 torch.set_num_threads(old_threads)
@@ -299,19 +335,23 @@ class Probe:
             error=run.error,
             summary=run.summary(self.config.batch_size),
             stop_reason=run.stop_reason,
+            seed=run.seed,
         )
 
     def _train(self, index: int, run: DesignRun) -> Iterator[Event]:
-        cfg = self.config
         run.status = "running"
         yield DesignStart(
-            label=run.label, index=index, hash=run.design.hash, design=run.design.to_dict()
+            label=run.label,
+            index=index,
+            hash=run.design.hash,
+            design=run.design.to_dict(),
+            seed=run.seed,
         )
         cuda = self.device.type == "cuda"
         loop = None
         try:
             with torch.random.fork_rng(devices=[self.device] if cuda else []):
-                torch.manual_seed(cfg.seed)
+                torch.manual_seed(run.seed)
                 loop = _TrainLoop(self, run)
                 yield from loop.run()
                 if self.keep_models and run.status in ("done", "cancelled"):
@@ -398,15 +438,15 @@ class _TrainLoop:
         self.data = probe._data_for(run.design)
         self.bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and cuda)
         self.channels_last = cfg.channels_last if cfg.channels_last is not None else cuda
-        self.model = build_model(run.design, seed=cfg.seed, device=self.device)
+        self.model = build_model(run.design, seed=run.seed, device=self.device)
         if self.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.model.train()
         self.optimizer = make_optimizer(self.model, cfg)
         self.sampler = BatchSampler(
-            len(self.data.train_y), cfg.batch_size, seed=cfg.seed, device=self.device
+            len(self.data.train_y), cfg.batch_size, seed=run.seed, device=self.device
         )
-        self.aug_generator = torch.Generator(device=self.device).manual_seed(cfg.seed + 1)
+        self.aug_generator = torch.Generator(device=self.device).manual_seed(run.seed + 1)
         self.augment = self.data.augment if cfg.augment == "auto" else cfg.augment
         shape = (1, -1, 1, 1)
         self.mean = torch.tensor(self.data.mean, device=self.device).view(shape)
@@ -518,6 +558,7 @@ class _TrainLoop:
                 step_time=step_time,
                 images_per_s=self.batch / step_time if step_time > 0 else None,
                 elapsed=base,
+                seed=run.seed,
             )
             run.steps_log.append(record)
             self.since_eval.append(record)
@@ -566,6 +607,7 @@ class _TrainLoop:
             train_loss=_finite(sum(s.loss for s in train) / len(train)) if train else None,
             train_acc=sum(s.acc for s in train) / len(train) if train else None,
             held_out_size=n,
+            seed=self.run_.seed,
             activations=_clean(stats.result()) if cfg.diagnostics else None,
             **_clean(extra),
         )

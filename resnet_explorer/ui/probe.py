@@ -215,7 +215,7 @@ def experiment_panel() -> None:
     name = st.selectbox("Experiment", names, format_func=titles.get, key="probe_experiment")
     exp = experiments.get(name)
     st.markdown(f"**What to look for.** {exp.look_for}")
-    cfg = exp.probe_config(log_every=1, threads=threads())
+    cfg = exp.probe_config(log_every=1, threads=threads(), seeds=experiments.default_seeds())
     st.caption(
         f"{len(exp.designs)} designs: {', '.join(label for label, _ in exp.designs)} · "
         f"{cfg.steps} steps each at {cfg.image_size} px, batch {cfg.batch_size}, lr {cfg.lr:g} "
