@@ -109,6 +109,9 @@ class Eval(Record):
     activations: dict[str, dict[str, float]] | None = None
     grad_norm: GradNorms | None = None
     update_ratio: dict[str, float] | None = None
+    signal: dict[str, Any] | None = None
+    """Signal propagation after this step: ``{"blocks": {name: {"variance_ratio",
+    "grad_norm"}}}`` (`probes.signal`, on the first 32 training images)."""
 
 
 @dataclass(frozen=True, eq=False)

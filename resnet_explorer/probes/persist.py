@@ -228,4 +228,8 @@ def _eval_metrics(event: Eval) -> dict[str, Any]:
     ratios = event.update_ratio
     if ratios:
         out["update_ratio"] = ratios.get("total")
+    if event.signal:
+        blocks = event.signal["blocks"]
+        out["signal_ratio"] = {k: v["variance_ratio"] for k, v in blocks.items()}
+        out["signal_grad"] = {k: v["grad_norm"] for k, v in blocks.items()}
     return out

@@ -457,6 +457,8 @@ class _TrainLoop:
         self.train_time = 0.0  # training seconds flushed so far (evaluations excluded)
         self.interval_start = time.perf_counter()
         self.since_eval: list[Step] = []
+        self.signal_batch: tuple[torch.Tensor, torch.Tensor] | None = None
+        self.traced: dict[str, Any] = {}  # the blocks' fx traces, for `_signal`
 
     def _autocast(self) -> contextlib.AbstractContextManager:
         if self.bf16:
@@ -520,8 +522,14 @@ class _TrainLoop:
                 if run.status == "diverged":
                     return
             if eval_every > 0 and step % eval_every == 0:
-                extra = {"grad_norm": norms, "update_ratio": snapshot.update_ratios(model)}
-                yield self._eval(step, extra if diagnose else {})
+                extra: dict[str, Any] = {}
+                if diagnose:
+                    extra = {
+                        "grad_norm": norms,
+                        "update_ratio": snapshot.update_ratios(model),
+                        "signal": self._signal(),
+                    }
+                yield self._eval(step, extra)
         yield from self._flush()
         if run.status == "diverged":
             return
@@ -572,6 +580,24 @@ class _TrainLoop:
         run.train_seconds = self.train_time
         self.pending.clear()
         self.interval_start = time.perf_counter()
+
+    def _signal(self) -> dict[str, Any]:
+        """Signal propagation after this step (`probes.signal`) on the first 32 training images
+        (normalised, not augmented): per block Var(F(x))/Var(x) and the norm of dL/dx."""
+        from resnet_explorer.probes import signal
+
+        if self.signal_batch is None:
+            n = min(32, len(self.data.train_y))
+            self.signal_batch = (self._inputs(self.data.train_x[:n]), self.data.train_y[:n])
+        x, y = self.signal_batch
+        with self._autocast():
+            found = signal.measure(self.model, self.run_.design, x, y, traced=self.traced)
+        return {
+            "blocks": {
+                b["name"]: {"variance_ratio": b["variance_ratio"], "grad_norm": b["grad_norm"]}
+                for b in found["blocks"]
+            }
+        }
 
     @torch.no_grad()
     def _eval(self, step: int, extra: dict[str, Any]) -> Eval:
