@@ -56,6 +56,7 @@ def test_start_a_probe_see_it_finish_and_saved(db):
     at.number_input(key="probe_eval_every").set_value(2)
     at.multiselect(key="probe_designs").set_value(["resnet20"])
     at.number_input(key="probe_threads").set_value(1)
+    at.number_input(key="probe_seeds").set_value(1)  # one run (the page's default is 3 seeds)
     at = _button(at.run(), "probe_start").click().run()
     assert_no_exception(at)
     job_id = at.session_state["probe_job"]
@@ -186,3 +187,44 @@ def test_every_session_lists_every_job_with_its_owner_and_can_stop_it(db):
     finally:
         manager.cancel(other)
         manager.wait(other, timeout=60)
+
+
+def test_several_seeds_give_intervals_verdicts_and_the_papers_finding(db):
+    from resnet_explorer import presets
+    from resnet_explorer.probes import ProbeConfig
+    from resnet_explorer.ui import probe_results
+
+    at = run_page(PAGE)
+    assert at.number_input(key="probe_seeds").value == experiments.default_seeds()
+    base = presets.get("resnet20")
+    job = get_manager().submit(
+        [("zero-init off", base), ("zero-init on", base.replace(zero_init_residual=True))],
+        ProbeConfig(steps=3, seeds=2, dataset="synthetic", batch_size=8, image_size=8,
+                    threads=1, eval_every=0),
+    )  # fmt: skip
+    assert get_manager().wait(job, timeout=120).state == "done"
+    at.session_state["probe_job"] = job
+    at.session_state[probe_results.EXPERIMENT] = "zero_init"
+    at.run()
+    assert_no_exception(at)
+    intervals = _frame(at, "final train loss: mean [interval]")
+    assert intervals["design"].tolist() == ["zero-init off", "zero-init on"]
+    assert intervals["seeds"].tolist() == [2, 2]
+    assert _frame(at, "held-out acc")["seed"].tolist() == [0, 0, 1, 1]
+    text = _markdown(at)
+    assert "Across 2 seeds" in text and "min–max" in text
+    assert "zero-init off vs zero-init on" in text or "ends lower than" in text
+    found = [m.value for m in (*at.success, *at.warning, *at.info) if "Zero-init" in m.value]
+    assert found and "early training loss" in found[0]
+
+
+def test_signal_propagation_at_init_on_request_and_after_k_steps(db):
+    at = run_page(PAGE)
+    assert not any("pre-activation each block" in c.value for c in at.caption)
+    charts = len(at.get("plotly_chart"))
+    at = _button(at, "probe_signal_go").click().run()
+    assert_no_exception(at)
+    caption = next(c.value for c in at.caption if "pre-activation each block" in c.value)
+    assert "BN after the addition" in caption and "Zero-init" in caption
+    assert len(at.get("plotly_chart")) == charts + 1  # the ten variants, overlaid
+    assert any("evaluation the probe measures" in i.value for i in at.info)

@@ -273,3 +273,34 @@ def test_cli_experiment_settings_are_honoured_or_refused(capsys, args, message):
     code = main(["probe", *args, "--steps", "1", *FAST])
     err = capsys.readouterr().err
     assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_explore_probe_evaluation_averages_its_seeds_with_an_interval():
+    from resnet_explorer import presets
+    from resnet_explorer.explore.evaluate import EvalOptions, run_probe_on
+
+    design = presets.get("resnet20").replace(image_size=8)
+    settings = {"dataset": "synthetic", "image_size": 8, "batch_size": 8, "threads": 1}
+    one = run_probe_on(design, EvalOptions(probe_steps=2, probe=settings))
+    three = run_probe_on(design, EvalOptions(probe_steps=2, probe={**settings, "seeds": 3}))
+    assert "error_lo" not in one and three["probe_seeds"] == 3
+    assert three["error_lo"] <= three["error"] <= three["error_hi"]
+
+
+def test_seeds_budget_and_data_order_reach_the_run_history_and_the_report(tmp_path, data):
+    from resnet_explorer.probes.persist import StoreWriter
+    from resnet_explorer.report import Candidate, build_report
+    from resnet_explorer.store import Store
+
+    store = Store(tmp_path / "lib.sqlite3")
+    writer = StoreWriter(store, flush_seconds=0.0)
+    run_probe([("tiny", TINY)], cfg(seeds=2, seed=3), data=data, on_event=writer.event)
+    runs = sorted(store.runs(), key=lambda r: r.config["seed"])
+    assert [(r.config["seed"], r.config["seeds"], r.config["steps"]) for r in runs] == [
+        (3, 2, 6),
+        (4, 2, 6),
+    ]
+    assert "seeded by the run's seed" in runs[0].config["data_order"]
+    assert set(writer.run_ids) == {("local", "tiny · seed 3"), ("local", "tiny · seed 4")}
+    html = build_report([Candidate("tiny", runs[0].design)], store=store, memory_batch=None)
+    assert "3 (one of 2)" in html and "6 steps" in html and "seeded by the run" in html

@@ -187,23 +187,40 @@ def missing_metrics(metrics: dict[str, Any], options: dict[str, Any]) -> str | N
 
 
 def run_probe_on(design: Design, options: EvalOptions) -> dict[str, Any]:
-    """Train ``design`` for ``probe_steps`` and report its held-out error."""
+    """Train ``design`` for ``probe_steps`` and report its held-out error. With several seeds
+    (``probe={"seeds": N}``) the figures are means over the seeds, and ``error_lo`` /
+    ``error_hi`` the interval of the mean error (`probes.stats.interval`)."""
+    from resnet_explorer.probes import stats
     from resnet_explorer.probes.runner import Probe
 
     config = options.probe_config()
     probe = Probe([("sample", design)], config, data=_dataset(config, design))
     for _ in probe.events():
         pass
-    summary = probe.result.summaries()[0]
-    acc = summary.get("held_out_acc")
-    return {
-        "probe_status": summary["status"],
-        "error": _finite(1.0 - acc) if acc is not None else None,
-        "held_out_loss": _finite(summary.get("held_out_loss")),
-        "train_loss": _finite(summary.get("final_train_loss")),
-        "train_seconds": summary.get("train_seconds"),
-        "probe_message": summary.get("error") or summary.get("reason"),
+    runs = probe.result.summaries()
+    first = runs[0]
+
+    def mean(key: str, fn=lambda v: v) -> float | None:
+        found = stats.interval([fn(r[key]) for r in runs if r.get(key) is not None])
+        return _finite(found.mean) if found else None
+
+    out = {
+        "probe_status": first["status"],
+        "error": mean("held_out_acc", lambda a: 1.0 - a),
+        "held_out_loss": mean("held_out_loss"),
+        "train_loss": mean("final_train_loss"),
+        "train_seconds": sum(r["train_seconds"] for r in runs),
+        "probe_message": first.get("error") or first.get("reason"),
     }
+    if config.seeds > 1:
+        errors = [1.0 - r["held_out_acc"] for r in runs if r.get("held_out_acc") is not None]
+        found = stats.interval(errors)
+        out.update(
+            probe_seeds=config.seeds,
+            error_lo=_finite(found.lo) if found else None,
+            error_hi=_finite(found.hi) if found else None,
+        )
+    return out
 
 
 def evaluate_design(design: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:

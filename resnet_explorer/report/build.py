@@ -248,6 +248,7 @@ def _runs(found: Evidence, names: list[str]) -> str:
             "run": c.run.run_id,
             "status": c.run.status,
             "steps": len(c.rows),
+            **_run_settings(c.run.config),
             "started": c.run.started,
             "finished": c.run.finished or "",
             "error": c.run.error or "",
@@ -255,7 +256,23 @@ def _runs(found: Evidence, names: list[str]) -> str:
         for c in found.curves
     ]
     parts.append(h.table(rows, numeric=("steps",)))
+    order = next((c.run.config.get("data_order") for c in found.curves if c.run.config), None)
+    if order:
+        parts.append(f"<p class='caption'>Data order of every run: {h.esc(str(order))}.</p>")
     return "".join(parts)
+
+
+def _run_settings(config: dict) -> dict[str, str]:
+    """What a run needs to be repeated: its seed (of how many), budget and dataset."""
+    config = config if isinstance(config, dict) else {}
+    budget = (
+        f"{config['steps']} steps" if config.get("steps") else f"{config.get('seconds', '?')} s"
+    )
+    return {
+        "seed": f"{config.get('seed', '?')} (one of {config.get('seeds', 1)})",
+        "budget": budget,
+        "dataset": str(config.get("dataset") or ""),
+    }
 
 
 def _designs(items: list[Candidate], names: list[str]) -> str:

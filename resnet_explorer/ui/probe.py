@@ -12,19 +12,19 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from resnet_explorer import presets
 from resnet_explorer.design import Design
 from resnet_explorer.errors import DesignError
 from resnet_explorer.probes import ProbeConfig, ProbeError, experiments
+from resnet_explorer.probes.config import MAX_SEEDS
 from resnet_explorer.probes.data import DATASETS
 from resnet_explorer.probes.events import ProbeEvent, Step
 from resnet_explorer.probes.jobs import JobStatus, get_manager
 from resnet_explorer.status import is_active
 from resnet_explorer.store import Store, StoreError
-from resnet_explorer.ui import probe_charts, probe_jobs, probe_link, stored
+from resnet_explorer.ui import probe_charts, probe_jobs, probe_link, probe_results, stored
 
 JOB = "probe_job"
 EVENTS = "probe_job_events"
@@ -115,6 +115,14 @@ def settings() -> ProbeConfig | None:
         help="Also when the per-block gradient norms are recorded. 0 = only at the end.",
     )
     seed = c[4].number_input("Seed", 0, 2**31 - 1, key="probe_seed")
+    seeds = c[4].number_input(
+        "Seeds per design",
+        1,
+        MAX_SEEDS,
+        key="probe_seeds",
+        help="Each design trains with seeds seed, seed+1, ...: the curves show the mean and a "
+        "band, the summary intervals and verdicts across the seeds.",
+    )
     with st.expander("More settings"):
         c = st.columns(4)
         wd = c[0].number_input("Weight decay", 0.0, 1.0, step=1e-4, format="%.5f", key="probe_wd")
@@ -139,6 +147,7 @@ def settings() -> ProbeConfig | None:
             batch_size=int(batch),
             eval_every=int(eval_every),
             seed=int(seed),
+            seeds=int(seeds),
             weight_decay=float(wd),
             warmup=float(warmup),
             label_smoothing=float(smoothing),
@@ -168,7 +177,9 @@ def _busy() -> bool:
 START_ERROR = "probe_start_error"
 
 
-def submit(designs: list[tuple[str, Any]], config: ProbeConfig, name: str) -> None:
+def submit(
+    designs: list[tuple[str, Any]], config: ProbeConfig, name: str, experiment: str | None = None
+) -> None:
     """Queue a probe job for this session (its runs written to the library; watched while
     this page shows it, listed to every session under this session's label). A button's
     ``on_click``: it runs before the page is drawn again, so the page draws the job at once."""
@@ -183,6 +194,7 @@ def submit(designs: list[tuple[str, Any]], config: ProbeConfig, name: str) -> No
         return
     probe_jobs.mine(job_id)
     st.session_state[JOB] = job_id
+    st.session_state[probe_results.EXPERIMENT] = experiment
     st.session_state[EVENTS] = {"job": job_id, "events": [], "next": 0}
 
 
@@ -218,16 +230,18 @@ def experiment_panel() -> None:
     cfg = exp.probe_config(log_every=1, threads=threads(), seeds=experiments.default_seeds())
     st.caption(
         f"{len(exp.designs)} designs: {', '.join(label for label, _ in exp.designs)} · "
-        f"{cfg.steps} steps each at {cfg.image_size} px, batch {cfg.batch_size}, lr {cfg.lr:g} "
-        f"on {cfg.dataset} · source: {exp.source}"
+        f"{cfg.seeds} seeds each · {cfg.steps} steps at {cfg.image_size} px, batch "
+        f"{cfg.batch_size}, lr {cfg.lr:g} on {cfg.dataset} · source: {exp.source}"
     )
+    if exp.notes:
+        st.caption(exp.notes)
     st.button(
         "Run this experiment",
         icon=":material/science:",
         disabled=_busy(),
         key="probe_run_experiment",
         on_click=submit,
-        args=(list(exp.designs), cfg, exp.title),
+        args=(list(exp.designs), cfg, exp.title, exp.name),
     )
 
 
@@ -281,26 +295,6 @@ def _state_line(status: JobStatus) -> None:
         st.warning(f"Not saved to the run history: {err}")
 
 
-def _progress_rows(status: JobStatus) -> None:
-    cfg = status.config
-    for d in status.designs:
-        step = d.step
-        if cfg["steps"]:
-            frac = min(1.0, step / cfg["steps"])
-            where = f"step {step}/{cfg['steps']}"
-        else:
-            frac = min(1.0, (d.elapsed or 0) / cfg["seconds"])
-            where = f"step {step}, {d.elapsed or 0:.1f}/{cfg['seconds']:g} s"
-        parts = [f"**{d.label}** · {d.status} · {where}"]
-        if d.loss is not None:
-            parts.append(f"loss {d.loss:.3f} · acc {d.acc:.2f}")
-        if d.held_out_acc is not None:
-            parts.append(f"held-out acc {d.held_out_acc:.3f}")
-        if d.error:
-            parts.append(d.error)
-        st.progress(frac if d.status != "pending" else 0.0, text=" · ".join(parts))
-
-
 def live() -> None:
     """This session's probe: polled every second while it is queued or running (queue place,
     Stop, per-design progress, live curves), drawn once with the page when it has ended."""
@@ -342,7 +336,7 @@ def _show(job_id: str, status: JobStatus, events: list[ProbeEvent]) -> None:
     ):
         get_manager().cancel(job_id)
         st.toast("Stopping at the next step")
-    _progress_rows(status)
+    probe_results.progress_rows(status)
     if not any(isinstance(e, Step) for e in events):
         return
     x = st.radio(
@@ -357,28 +351,8 @@ def _show(job_id: str, status: JobStatus, events: list[ProbeEvent]) -> None:
         key="probe_curves",
     )
     if status.finished:
-        _summary(status)
+        probe_results.summary(status, events)
         _saved_as(job_id, status)
-
-
-def _summary(status: JobStatus) -> None:
-    rows = []
-    for d in status.designs:
-        s = d.summary or {}
-        rows.append(
-            {
-                "design": d.label,
-                "status": d.status,
-                "steps": s.get("steps"),
-                "train loss": s.get("final_train_loss"),
-                "train acc": s.get("final_train_acc"),
-                "held-out loss": s.get("held_out_loss"),
-                "held-out acc": s.get("held_out_acc"),
-                "images/s": s.get("images_per_s"),
-                "seconds": s.get("train_seconds"),
-            }
-        )
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="probe_summary")
 
 
 def _saved_as(job_id: str, status: JobStatus) -> None:
@@ -387,7 +361,7 @@ def _saved_as(job_id: str, status: JobStatus) -> None:
     if store is None:
         return
     ids = _writer(str(store.path)).run_ids
-    saved = [(d.label, ids.get((job_id, d.label))) for d in status.designs]
+    saved = [(d.key or d.label, ids.get((job_id, d.key or d.label))) for d in status.designs]
     saved = [(label, run_id) for label, run_id in saved if run_id]
     if saved:
         st.caption(

@@ -16,6 +16,7 @@ import streamlit as st
 
 from resnet_explorer.probes import ProbeError, experiments
 from resnet_explorer.probes import link as probe_link
+from resnet_explorer.probes.config import MAX_SEEDS
 from resnet_explorer.probes.data import DATASETS
 
 PARAM = probe_link.URL_PARAM
@@ -61,7 +62,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("probe_batch", 64, low=1, high=4096),
     Setting("probe_eval_every", 50, low=0, high=100_000),
     Setting("probe_seed", 0, low=0, high=2**31 - 1),
-    Setting("probe_seeds", 1, low=1, high=10),
+    Setting("probe_seeds", experiments.default_seeds(), low=1, high=MAX_SEEDS),
     Setting("probe_wd", 5e-4, low=0.0, high=1.0),
     Setting("probe_warmup", 0.1, low=0.0, high=0.9),
     Setting("probe_ls", 0.0, low=0.0, high=0.9),

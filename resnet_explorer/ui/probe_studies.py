@@ -70,6 +70,16 @@ def gradient_flow() -> None:
     )
 
 
+def signal_propagation() -> None:
+    """Signal propagation at initialisation and after k steps (`ui.probe_signal`)."""
+    from resnet_explorer.ui import probe_signal
+
+    st.subheader("Signal propagation at initialisation")
+    probe_signal.at_init()
+    st.subheader("Signal propagation after k steps")
+    probe_signal.after_training()
+
+
 def _pair_picker(key: str, picked: list[tuple[str, Design]]) -> list[tuple[str, Design]]:
     choice = st.radio(
         "Designs", [*experiments.STUDY_PAIRS, PICKED], horizontal=True, key=f"{key}_pair"
