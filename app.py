@@ -8,7 +8,7 @@ design = page.setup("Design", "design")
 st.title(page.design_title(design))
 figures.headline(design, state.origin())
 
-left, right = st.columns([2, 3])
+left, right = st.columns([1, 1])
 with left:
     st.subheader("Block")
     stage, block = diagram_view.block_picker(design, "home")

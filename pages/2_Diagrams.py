@@ -27,7 +27,7 @@ with network:
         horizontal=True,
         format_func={"TB": "top to bottom", "LR": "left to right"}.get,
     )
-    dot = diagram_view.show_network(design, depth, expand, rankdir)
+    dot = diagram_view.show_network(design, depth, expand, rankdir, page.design_title(design))
     if dot:
         diagram_view.downloads(dot, f"network-{design.hash[:8]}")
 with block:

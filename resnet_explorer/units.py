@@ -25,6 +25,11 @@ def count(n: float) -> str:
     return f"{n:,.0f}"
 
 
+def whole(n: float) -> str:
+    """A whole number with thousands separators: 1234567 -> '1,234,567'."""
+    return f"{n:,.0f}"
+
+
 def nbytes(n: float) -> str:
     """Bytes in binary units: 102236128 -> '97.5 MiB'."""
     for factor, suffix in ((1024**4, "TiB"), (1024**3, "GiB"), (1024**2, "MiB"), (1024, "KiB")):

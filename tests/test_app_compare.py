@@ -105,3 +105,76 @@ def test_designs_sent_from_explore_are_offered_and_picked():
     assert picked == ["editor", "sent:explore #3"]
     text = " ".join(str(t.value) for t in at.table)
     assert "explore #3" in text
+
+
+def _picks(at, picks):
+    return at.multiselect(key="cmp_pick").set_value(picks).run()
+
+
+def test_three_designs_highlight_what_differs_from_a_chosen_baseline(db):
+    at = _picks(
+        run_page(PAGE), ["preset:resnet50", "preset:resnext50_32x4d", "preset:wide_resnet50_2"]
+    )
+    assert_no_exception(at)
+    specs = [c.proto.spec for c in at.get("graphviz_chart")]
+    assert len(specs) == 3
+    assert "ResNet-50" in specs[0] and "ResNeXt-50 (32x4d)" in specs[1]
+    assert "Wide ResNet-50-2" in specs[2]
+    assert "cc0000" not in specs[0] and "cc0000" in specs[1] and "cc0000" in specs[2]
+    assert "32 groups x 4 = 128 ch" in specs[1]
+    reasons = " ".join(m.value for m in at.markdown)
+    assert (
+        "layer1 (3 blocks): conv 3x3, 64 -&gt; 64" in reasons
+        or "layer1 (3 blocks): conv 3x3, 64 -> 64" in reasons
+    )
+    # another baseline: the table and the highlights follow it
+    at = at.selectbox(key="cmp_baseline").set_value("preset:wide_resnet50_2").run()
+    assert list(at.table[0].value.columns) == [
+        "kind",
+        "wide_resnet50_2",
+        "resnet50",
+        "resnext50_32x4d",
+    ]
+    specs = [c.proto.spec for c in at.get("graphviz_chart")]
+    assert "Wide ResNet-50-2" in specs[0] and "cc0000" not in specs[0]
+    params = at.query_params
+    assert params["cmp"] == ["preset:resnet50", "preset:resnext50_32x4d", "preset:wide_resnet50_2"]
+    assert params["cbase"] in ("2", ["2"])
+
+
+def test_different_inputs_are_said_instead_of_per_image_deltas(db):
+    at = _picks(run_page(PAGE), ["preset:resnet18", "preset:resnet20"])
+    assert_no_exception(at)
+    table = at.table[0].value
+    assert table.loc["Input", "resnet20"] == "3 x 32 x 32 -> 10 classes"
+    assert table.loc["MACs", "resnet20"].endswith("[other input]")
+    assert "%" not in table.loc["MACs", "resnet20"]
+    assert any("take different inputs" in w.value for w in at.warning)
+
+
+def test_a_compare_link_opens_the_same_comparison(db):
+    sent = presets.get("resnet20").replace(shortcut="B")
+    query = {
+        "cmp": ["preset:resnet34", f"sent:explore #3~{sent.to_url()}", "preset:resnet18"],
+        "cbase": "1",
+    }
+    at = _run_with_query(query)
+    assert_no_exception(at)
+    assert at.multiselect(key="cmp_pick").value == [
+        "preset:resnet34",
+        "sent:explore #3",
+        "preset:resnet18",
+    ]
+    assert at.selectbox(key="cmp_baseline").value == "sent:explore #3"
+    assert list(at.table[0].value.columns)[1] == "explore #3"
+
+
+def _run_with_query(query):
+    from apptest_helpers import ROOT
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.switch_page(PAGE)
+    return at.run()

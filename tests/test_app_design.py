@@ -217,3 +217,27 @@ def test_final_norm_follows_the_activation_order_as_the_design_derives_it():
     ).final_norm
     at = set_knob(at, "activation_order", "original")
     assert at.sidebar.checkbox(key="ed_final_norm").value is False
+
+
+def test_a_link_carries_the_preset_and_library_design_it_came_from():
+    modified = presets.get("resnet50").replace(shortcut="C")
+    at = run_page()
+    at = pick_preset(at, "resnet50")
+    at = set_knob(at, "shortcut", "C")
+    params = {k: at.query_params[k] for k in at.query_params}
+    link = {k: v[0] if isinstance(v, list) else v for k, v in params.items()}
+    assert link == {"d": modified.to_url(), "from": "resnet50"}
+    # the recipient sees what the sender saw: the title, the deltas, "modified from"
+    seen = run_page(query=link)
+    assert_no_exception(seen)
+    assert seen.title[0].value == "ResNet-50 (modified)"
+    assert next(m.delta for m in seen.metric).startswith("+")
+    assert any("Modified from the preset **ResNet-50**" in i.value for i in seen.info)
+    # a design opened from the library: its name, and deltas against the saved design
+    saved = presets.get("resnet20").replace(stochastic_depth=0.1)
+    edited = saved.replace(shortcut="B")
+    seen = run_page(query={"d": edited.to_url(), "lib": "my r20", "base": saved.to_url()})
+    assert seen.title[0].value == "my r20 (modified)"
+    assert any("library design **my r20**" in i.value for i in seen.info)
+    assert next(m.delta for m in seen.metric).startswith("+")
+    assert seen.query_params["lib"] in ("my r20", ["my r20"])

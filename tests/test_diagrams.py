@@ -30,7 +30,8 @@ from resnet_explorer.diagrams import (
     render,
     trace_network,
 )
-from resnet_explorer.diagrams.diff import field_changes
+from resnet_explorer.diagrams.diff import differences, field_changes, marks, summary
+from resnet_explorer.diagrams.network import ROW_WIDTH_PT, network_rows
 from resnet_explorer.diagrams.style import human
 from resnet_explorer.diagrams.trace import block_counts
 
@@ -298,7 +299,8 @@ def test_depth_one_draws_every_block_with_its_shortcut():
     nodes, edges = parse(source)
     blocks = [k for k in nodes if re.fullmatch(r"s\db\d+", k)]
     assert len(blocks) == 16
-    skips = [a for _, _, a in edges if a.get("constraint") == "false"]
+    # the shortcuts skipping each block (left to right also has invisible row-ordering edges)
+    skips = [a for _, _, a in edges if a.get("constraint") == "false" and "color" in a]
     assert len(skips) == 16
     assert sum(a["style"] == "dashed" for a in skips) == 4  # B: one projection per stage
     assert "rankdir=LR" in source
@@ -496,3 +498,70 @@ def test_cli_without_dot_says_so(capsys, monkeypatch, tmp_path):
     monkeypatch.setattr(render_module.shutil, "which", lambda _: None)
     code, _, err = run_cli(capsys, "diagram", "resnet18", "-o", str(tmp_path / "x.svg"))
     assert code == 1 and "Graphviz 'dot' program" in err
+
+
+# --- titles, stage labels, wrapping, differences ----------------------------------------------
+
+
+def test_titles_name_the_design_and_stages_say_what_sets_them_apart():
+    text = labels(network_diagram(presets.get("resnext50_32x4d")).source)
+    source = network_diagram(presets.get("resnext50_32x4d")).source
+    assert "ResNeXt-50 (32x4d)" in source and "ResNet-50 (16 blocks)" not in source
+    assert "3x3 conv: 32 groups x 4 = 128 ch" in text["s0"]
+    wide = labels(network_diagram(presets.get("wrn28_10")).source)
+    assert "width x10" in wide["s0"]
+    assert "my net" in network_diagram(presets.get("resnet18"), title="my net").source
+    custom = presets.get("resnet18").replace(shortcut="C")
+    assert "Custom design, depth 18 (8 blocks)" in network_diagram(custom).source
+
+
+def test_differences_from_a_baseline_say_why_in_one_line_each():
+    base = presets.get("resnet50")
+    found = differences(base, presets.get("resnext50_32x4d"))
+    keys = {d.key for d in found}
+    assert {"s0", "s1", "s2", "s3"} <= keys and "stem" not in keys and "head" not in keys
+    assert all(d.reason and "\n" not in d.reason for d in found)
+    lines = summary(found)
+    assert "layer1 (3 blocks): conv 3x3, 64 -> 64, stride 1 -> conv 3x3, 128 -> 128, stride 1, 32 groups" in lines  # noqa: E501
+    deeper = differences(base, presets.get("resnet101"))
+    assert [str(d) for d in deeper if d.key == "s2"] == ["layer3: blocks 6 -> 23"]
+    assert sum(d.reason == "not in the baseline" for d in deeper) == 17
+    assert differences(base, base) == []
+    shallow = differences(presets.get("preact_resnet18"), presets.get("resnet20"))
+    assert "layer4 of the baseline: not in this design" in str(shallow[-1])
+    graph = network_diagram(presets.get("resnet101"), marks=marks(deeper))
+    nodes, _ = parse(graph.source)
+    assert "cc0000" in nodes["s2"]["color"] and "blocks 6 -&gt; 23" in nodes["s2"]["label"]
+    assert "red outline" in labels(graph.source)["legend"]
+
+
+@needs_dot
+@pytest.mark.parametrize("depth", [0, 1])
+def test_left_to_right_wraps_into_rows_that_fit_a_laptop(depth):
+    """Every preset, left to right: at most 2.5 rows wide (rows share columns) and never a
+    strip (ResNet-152's blocks were 1000 x 28 px when shrunk to fit)."""
+    for name in presets.names():
+        source = network_diagram(presets.get(name), depth=depth, rankdir="LR").source
+        layout = json.loads(_dot_json(source))
+        _, _, width, height = map(float, layout["bb"].split(","))
+        assert width <= 2.5 * ROW_WIDTH_PT, (name, width)
+        assert height >= width / 4, (name, width, height)
+    source = network_diagram(presets.get("resnet152"), depth=1, rankdir="LR").source
+    assert source.count("_start") >= 8  # 3 + 8 + 36 + 3 blocks in rows of a few
+
+
+@needs_dot
+def test_left_to_right_rows_each_fit_a_laptop_window():
+    """The app draws each row as its own graph: every row of every preset at most 900 pt
+    wide (1,200 px at full size), with every block and op of the network in exactly one row."""
+    for name in presets.names():
+        for depth in (0, 1):
+            rows = network_rows(presets.get(name), depth=depth)
+            for graph in rows[:-1]:  # the last is the legend
+                width = float(json.loads(_dot_json(graph.source))["bb"].split(",")[2])
+                assert width <= 900, (name, depth, width)
+    rows = network_rows(presets.get("resnet152"), depth=1)
+    blocks = [k for g in rows for k in parse(g.source)[0] if re.fullmatch(r"s\db\d+", k)]
+    assert len(blocks) == len(set(blocks)) == 50
+    assert "legend" in parse(rows[-1].source)[0]
+    assert "ResNet-152" in rows[0].source

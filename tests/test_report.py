@@ -170,7 +170,8 @@ def test_report_without_dot_says_so(monkeypatch, tmp_path):
     assert "Graphviz &#x27;dot&#x27; program is not installed" in text or (
         "Graphviz 'dot' program is not installed" in text
     )
-    assert "digraph" in text  # the DOT source instead
+    assert "digraph" not in text and "rankdir" not in text  # never raw DOT
+    assert "class='diagram'" not in text
     assert parse(text).errors == []
 
 

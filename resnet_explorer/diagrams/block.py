@@ -45,4 +45,5 @@ def block_diagram(
     graph.node("output", html_label("block output"), fillcolor=legend.kind("io"), group="main")
     graph.edge(last, "output", label=shape_text(trace.out_shape), weight="4")
     legend.draw(graph)
+    graph.edge("output", "legend", style="invis")  # the key below the block: it stays narrow
     return graph

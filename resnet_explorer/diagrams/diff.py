@@ -1,13 +1,27 @@
-"""Two designs in one picture, the stages and blocks that differ highlighted."""
+"""What differs between designs, as highlights with one-line reasons, and the two-design diff.
+
+`differences(base, other)` pairs stages by index and blocks by position and says, for every
+stem, stage, block and head of ``other`` that differs from ``base``, how (one line each): the
+Compare page highlights 2 to 4 designs against a baseline with it, `diff_diagram` draws two
+side by side.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import graphviz
 
 from resnet_explorer.analysis.analytic import totals
 from resnet_explorer.design import Design
-from resnet_explorer.diagrams.network import Marks, check_depth, draw_network
-from resnet_explorer.diagrams.style import Legend, counts_text, html_label, new_graph
+from resnet_explorer.diagrams.network import Layout, Marks, check_layout, draw_network
+from resnet_explorer.diagrams.style import (
+    SHORTCUT_NAMES,
+    Legend,
+    counts_text,
+    html_label,
+    new_graph,
+)
 from resnet_explorer.diagrams.trace import BlockTrace, NetworkTrace, trace_network
 
 
@@ -15,7 +29,44 @@ def _ops_key(ops: tuple) -> tuple:
     return tuple((o.kind, o.label, o.shape) for o in ops)
 
 
-def _stage_changes(a: tuple[BlockTrace, ...], b: tuple[BlockTrace, ...]) -> list[str]:
+def _ops_change(a: tuple, b: tuple) -> str:
+    """'conv 3x3, 64 -> 64 -> conv 3x3, 128 -> 128, 32 groups': the op that differs (a grouped
+    conv first: it tells ResNeXt apart; else the first whose label differs, else the first)."""
+    pairs = [(x, y) for x, y in zip(a, b, strict=False) if _ops_key((x,)) != _ops_key((y,))]
+    # stable sort, forward order kept: a grouped conv first, then ops whose labels differ
+    pairs.sort(key=lambda p: ("groups" not in p[0].label + p[1].label, p[0].label == p[1].label))
+    for x, y in pairs[:1]:
+        if x.label != y.label:
+            return f"{x.label} -> {y.label}"
+        return f"{x.label}: {'x'.join(map(str, x.shape))} -> {'x'.join(map(str, y.shape))}"
+    if len(a) != len(b):
+        return f"{len(a)} -> {len(b)} operations"
+    return "operations differ"
+
+
+def block_change(a: BlockTrace, b: BlockTrace) -> str:
+    """How block ``b`` differs from ``a`` in one line ('' when they are the same)."""
+    if a.signature == b.signature:
+        return ""
+    if a.block != b.block:
+        return f"block {a.block} -> {b.block}"
+    if a.shortcut != b.shortcut:
+        return f"shortcut {SHORTCUT_NAMES[a.shortcut]} -> {SHORTCUT_NAMES[b.shortcut]}"
+    if a.order != b.order:
+        return f"activation order {a.order} -> {b.order}"
+    if a.in_shape != b.in_shape or a.out_shape != b.out_shape:
+        shape = "x".join
+        return (
+            f"shape {shape(map(str, a.in_shape))} -> {shape(map(str, a.out_shape))} vs "
+            f"{shape(map(str, b.in_shape))} -> {shape(map(str, b.out_shape))}"
+        )
+    if (a.drop_path > 0) != (b.drop_path > 0):
+        return f"drop path {a.drop_path:g} -> {b.drop_path:g}"
+    return _ops_change(a.ops, b.ops)
+
+
+def _stage_change(a: tuple[BlockTrace, ...], b: tuple[BlockTrace, ...]) -> str:
+    """How stage ``b`` differs from ``a`` in one line ('' when it does not)."""
     changes = []
     if a[0].block != b[0].block:
         changes.append(f"block {a[0].block} -> {b[0].block}")
@@ -28,57 +79,94 @@ def _stage_changes(a: tuple[BlockTrace, ...], b: tuple[BlockTrace, ...]) -> list
         )
     if a[0].stride != b[0].stride:
         changes.append(f"stride {a[0].stride} -> {b[0].stride}")
-    if not changes and any(x.signature != y.signature for x, y in zip(a, b, strict=False)):
-        changes.append("blocks differ inside")
-    return changes
+    if not changes:
+        inside = {block_change(x, y) for x, y in zip(a, b, strict=False)} - {""}
+        if inside:
+            changes.append(sorted(inside)[0] + (" (and more)" if len(inside) > 1 else ""))
+    return "; ".join(changes)
 
 
-def _block_changes(a: BlockTrace, b: BlockTrace) -> str:
-    if a.signature == b.signature:
-        return ""
-    if a.shortcut != b.shortcut:
-        return f"shortcut {a.shortcut} -> {b.shortcut}"
-    if a.in_shape != b.in_shape or a.out_shape != b.out_shape:
-        return "shapes differ"
-    return "operations differ"
+@dataclass(frozen=True)
+class Difference:
+    """One part of a design that differs from the baseline: its key, its name and why."""
+
+    key: str  # stem | s2 | s2b0 | head
+    where: str  # 'stem', 'layer3', 'layer3.0', 'head'
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason}"
+
+
+def _trace_differences(
+    base: NetworkTrace, other: NetworkTrace, absent: str = "not in the baseline"
+) -> list[Difference]:
+    """What differs in ``other``; its stages and blocks that ``base`` lacks read ``absent``."""
+    found = []
+    if _ops_key(base.stem) != _ops_key(other.stem):
+        found.append(Difference("stem", "stem", _ops_change(base.stem, other.stem)))
+    for i, blocks in enumerate(other.stages):
+        key = f"s{i}"
+        theirs = base.stages[i] if i < len(base.stages) else ()
+        if not theirs:
+            found.append(Difference(key, f"layer{i + 1}", absent))
+        elif change := _stage_change(theirs, blocks):
+            found.append(Difference(key, f"layer{i + 1}", change))
+        for j, block in enumerate(blocks):
+            if j >= len(theirs):
+                found.append(Difference(f"{key}b{j}", block.name, absent))
+            elif change := block_change(theirs[j], block):
+                found.append(Difference(f"{key}b{j}", block.name, change))
+    if _ops_key(base.head) != _ops_key(other.head):
+        found.append(Difference("head", "head", _ops_change(base.head, other.head)))
+    return found
+
+
+def differences(base: Design, other: Design) -> list[Difference]:
+    """Every stem, stage, block and head of ``other`` that differs from ``base``, with why;
+    stages of ``base`` that ``other`` lacks are said last."""
+    tb, to = trace_network(base), trace_network(other)
+    found = _trace_differences(tb, to)
+    if len(tb.stages) > len(to.stages):
+        gone = ", ".join(f"layer{i + 1}" for i in range(len(to.stages), len(tb.stages)))
+        found.append(Difference("output", "stages", f"{gone} of the baseline: not in this design"))
+    return found
+
+
+def marks(found: list[Difference]) -> Marks:
+    """Highlights for a diagram of the other design (reasons as red notes)."""
+    notes: dict[str, str] = {}
+    for d in found:
+        notes[d.key] = f"{notes[d.key]}; {d.reason}" if d.key in notes else d.reason
+    return Marks(notes)
+
+
+def summary(found: list[Difference]) -> list[str]:
+    """One line per difference, a stage's blocks that differ alike folded into one line."""
+    lines: list[str] = []
+    by_stage: dict[str, list[Difference]] = {}
+    for d in found:
+        if "b" in d.key[1:] and d.key.startswith("s"):
+            by_stage.setdefault(d.key.split("b")[0], []).append(d)
+        else:
+            lines.append(str(d))
+    for stage, blocks in by_stage.items():
+        reasons = {d.reason for d in blocks}
+        name = f"layer{int(stage[1:]) + 1}"
+        if len(reasons) == 1 and len(blocks) > 1:
+            lines.append(f"{name} ({len(blocks)} blocks): {blocks[0].reason}")
+        else:
+            lines += [str(d) for d in blocks]
+    return lines
 
 
 def compare(a: NetworkTrace, b: NetworkTrace) -> tuple[Marks, Marks]:
-    """Highlights for each side: stem, stages, blocks and head that differ."""
-    notes: dict[str, str] = {}
-    only_a: dict[str, str] = {}
-    only_b: dict[str, str] = {}
-    if _ops_key(a.stem) != _ops_key(b.stem):
-        notes["stem"] = "stem differs"
-    if _ops_key(a.head) != _ops_key(b.head):
-        notes["head"] = "head differs"
-    for i in range(max(len(a.stages), len(b.stages))):
-        key = f"s{i}"
-        if i >= len(b.stages):
-            only_a[key] = "only in A"
-            continue
-        if i >= len(a.stages):
-            only_b[key] = "only in B"
-            continue
-        sa, sb = a.stages[i], b.stages[i]
-        changes = _stage_changes(sa, sb)
-        if changes:
-            notes[key] = "; ".join(changes)
-        for j in range(max(len(sa), len(sb))):
-            bkey = f"s{i}b{j}"
-            if j >= len(sb):
-                only_a[bkey] = "only in A"
-            elif j >= len(sa):
-                only_b[bkey] = "only in B"
-            elif change := _block_changes(sa[j], sb[j]):
-                notes[bkey] = change
-    for i, stage in enumerate(a.stages):  # whole stages only on one side mark their blocks too
-        if f"s{i}" in only_a:
-            only_a.update({f"s{i}b{j}": "only in A" for j in range(len(stage))})
-    for i, stage in enumerate(b.stages):
-        if f"s{i}" in only_b:
-            only_b.update({f"s{i}b{j}": "only in B" for j in range(len(stage))})
-    return Marks({**notes, **only_a}), Marks({**notes, **only_b})
+    """Highlights for each side: stem, stages, blocks and head that differ (notes say how A
+    becomes B on both sides; what one side lacks reads 'only in A' / 'only in B')."""
+    to_b = _trace_differences(a, b, "only in B")
+    only_a = [d for d in _trace_differences(b, a, "only in A") if d.reason == "only in A"]
+    shared = [d for d in to_b if d.reason != "only in B"]
+    return marks(shared + only_a), marks(to_b)
 
 
 def field_changes(a: Design, b: Design) -> list[str]:
@@ -86,17 +174,18 @@ def field_changes(a: Design, b: Design) -> list[str]:
     da, db = a.to_dict(), b.to_dict()
     lines = []
     for key in da:
-        if da[key] != db[key]:
-            if key == "stages":
-                sa, sb = da[key], db[key]
-                if len(sa) != len(sb):
-                    lines.append(f"stages: {len(sa)} -> {len(sb)}")
-                for i, (x, y) in enumerate(zip(sa, sb, strict=False)):
-                    for field in sorted(x.keys() | y.keys()):
-                        if x.get(field) != y.get(field):
-                            lines.append(f"stages[{i}].{field}: {x.get(field)} -> {y.get(field)}")
-            else:
-                lines.append(f"{key}: {da[key]} -> {db[key]}")
+        if da[key] == db[key]:
+            continue
+        if key != "stages":
+            lines.append(f"{key}: {da[key]} -> {db[key]}")
+            continue
+        sa, sb = da[key], db[key]
+        if len(sa) != len(sb):
+            lines.append(f"stages: {len(sa)} -> {len(sb)}")
+        for i, (x, y) in enumerate(zip(sa, sb, strict=False)):
+            for name in sorted(x.keys() | y.keys()):
+                if x.get(name) != y.get(name):
+                    lines.append(f"stages[{i}].{name}: {x.get(name)} -> {y.get(name)}")
     return lines
 
 
@@ -115,19 +204,17 @@ def diff_diagram(
     Stages are paired by index, blocks by position within the stage; the title lists the design
     fields that differ. ``depth`` and ``expand_stage`` as in `network_diagram`.
     """
-    depth = check_depth(depth)
     ta, tb = trace_network(a), trace_network(b)
-    for trace in (ta, tb):
-        if expand_stage is not None and expand_stage < len(trace.stages):
-            trace.block(expand_stage, 0)
     changes = field_changes(a, b) or ["no differences"]
     graph = new_graph("diff", rankdir, f"{names[0]} vs {names[1]}", *changes)
     legend = Legend()
-    marks_a, marks_b = compare(ta, tb)
     ids: list[dict[str, str]] = []
-    for side, (design, trace, marks, prefix) in enumerate(
-        ((a, ta, marks_a, "a_"), (b, tb, marks_b, "b_"))
+    for side, (design, trace, mark, prefix) in enumerate(
+        zip((a, b), (ta, tb), compare(ta, tb), ("a_", "b_"), strict=True)
     ):
+        fits = expand_stage is not None and expand_stage < len(trace.stages)
+        expand = expand_stage if fits else None
+        layout = check_layout(design, Layout(depth, expand, max_blocks, rankdir))
         total = totals(design)
         with graph.subgraph(name=f"cluster_{prefix}") as box:
             box.attr(
@@ -135,20 +222,10 @@ def diff_diagram(
                 style="rounded",
                 color="#777777",
             )
-            ids.append(
-                draw_network(
-                    box,
-                    trace,
-                    prefix=prefix,
-                    depth=depth,
-                    expand_stage=expand_stage
-                    if expand_stage is not None and expand_stage < len(trace.stages)
-                    else None,
-                    max_blocks=max_blocks,
-                    legend=legend,
-                    marks=marks,
-                )
+            drawn = draw_network(
+                box, trace, prefix=prefix, layout=layout, legend=legend, marks=mark
             )
+            ids.append(drawn)
     # Line up the counterparts (same rank) so the eye can compare across.
     for key in ids[0].keys() & ids[1].keys():
         with graph.subgraph() as same:

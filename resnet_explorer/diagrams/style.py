@@ -7,9 +7,13 @@ from collections.abc import Iterable
 
 import graphviz
 
+from resnet_explorer import units
 from resnet_explorer.diagrams.errors import DiagramError
 
-FONT = "Helvetica,Arial,sans-serif"
+#: One font name graphviz knows the metrics of: a list ("Helvetica,Arial,...") is measured as
+#: Times, narrower than what the browser draws, which clipped labels. Browsers map Helvetica to
+#: Arial or Liberation Sans, which have the same metrics.
+FONT = "Helvetica"
 RANKDIRS = ("TB", "LR")
 
 #: One fill colour per kind of node.
@@ -76,12 +80,8 @@ def check_rankdir(rankdir: str) -> str:
     return rankdir.upper()
 
 
-def human(n: float) -> str:
-    """1234567 -> '1.23 M'."""
-    for factor, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")):
-        if abs(n) >= factor:
-            return f"{n / factor:.3g} {suffix}"
-    return f"{n:g}"
+#: Counts on diagrams read like everywhere else ('1.23 M'): one formatter, in `units`.
+human = units.count
 
 
 def counts_text(params: int, macs: int) -> str:
@@ -105,17 +105,19 @@ def html_label(title: str, *lines: str, note: str = "", size: int = 9) -> str:
 
 
 def new_graph(name: str, rankdir: str, title: str, *subtitle: str) -> graphviz.Digraph:
-    """An empty digraph with the house style and a title on top."""
+    """An empty digraph with the house style and a title on top (none when ``title`` is '')."""
     graph = graphviz.Digraph(name)
+    label = {"label": html_label(title, *subtitle, size=10), "labelloc": "t"} if title else {}
     graph.attr(
         rankdir=check_rankdir(rankdir),
-        label=html_label(title, *subtitle, size=10),
-        labelloc="t",
         fontname=FONT,
         fontsize="13",
         nodesep="0.3",
         ranksep="0.35",
         newrank="true",
+        bgcolor="white",  # dark text and edges stay readable on the app's dark theme
+        pad="0.2",
+        **label,
     )
     graph.attr("node", shape="box", style="rounded,filled", fontname=FONT, fontsize="11")
     graph.attr("edge", fontname=FONT, fontsize="9", color="#555555", arrowsize="0.7")
@@ -148,7 +150,8 @@ class Legend:
         for kind in self.kinds:
             colour = COLOURS.get(kind, COLOURS["other"])
             rows.append(
-                f'<TR><TD BGCOLOR="{colour}" WIDTH="18" BORDER="1"> </TD>'
+                f'<TR><TD BGCOLOR="{colour}" WIDTH="18" HEIGHT="12" FIXEDSIZE="TRUE" BORDER="1">'
+                " </TD>"
                 f'<TD ALIGN="LEFT">{html.escape(KIND_NAMES.get(kind, kind))}</TD></TR>'
             )
         glyphs = {"solid": "----", "dashed": "- - -", "dotted": "....."}

@@ -16,7 +16,7 @@ from resnet_explorer.diagrams import (
     network_diagram,
     render,
 )
-from resnet_explorer.diagrams.diff import field_changes
+from resnet_explorer.diagrams.diff import differences, field_changes, marks, summary
 from resnet_explorer.errors import DesignError, ResNetExplorerError
 from resnet_explorer.report import evidence, figures
 from resnet_explorer.report import html as h
@@ -197,29 +197,19 @@ def _costs(metrics: list[DesignMetrics]) -> str:
 
 def _diagrams(items: list[Candidate], names: list[str]) -> str:
     try:
-        if len(items) == 2:
-            graphs = [
-                (
-                    f"{names[0]} vs {names[1]}",
-                    diff_diagram(items[0].design, items[1].design, names=(names[0], names[1])),
-                )
-            ]
-            caption = "What differs is outlined in red, with a note saying how."
-        else:
-            graphs = [(n, network_diagram(c.design)) for n, c in zip(names, items, strict=True)]
-            caption = "Each stage collapsed; a dashed outline marks a projection shortcut."
+        graphs = _graphs(items, names)
     except (DiagramError, DesignError) as exc:  # DesignTooLarge: over the size cap
         return f"<p class='notice'>The diagrams could not be drawn: {h.esc(exc)}</p>"
     cells = []
-    for label, graph in graphs:
+    for label, graph, reasons in graphs:
         try:
             svg = h.inline_svg(render(graph, "svg"))
-        except DotNotFoundError as exc:
+        except DotNotFoundError:
             return (
-                "<p class='notice'>Diagrams are missing: the Graphviz 'dot' program is not "
-                f"installed where this report was made ({h.esc(exc)}). The DOT sources "
-                "follow; paste them into any Graphviz viewer.</p>"
-                + "".join(f"<h3>{h.esc(lbl)}</h3><pre>{h.esc(g.source)}</pre>" for lbl, g in graphs)
+                "<p class='notice'>The diagrams are left out: the Graphviz 'dot' program is not "
+                "installed where this report was made, and a report never carries diagrams it "
+                "cannot draw (install the Debian package 'graphviz'; "
+                "<code>scripts/run-app.sh</code> does). The rest of the report is complete.</p>"
             )
         except (RenderError, ValueError) as exc:
             cells.append(
@@ -227,8 +217,29 @@ def _diagrams(items: list[Candidate], names: list[str]) -> str:
                 f"({h.esc(exc)})</p></div>"
             )
             continue
-        cells.append(f"<div class='diagram'><h3>{h.esc(label)}</h3>{svg}</div>")
+        listed = "".join(f"<li>{h.esc(x)}</li>" for x in reasons)
+        listed = f"<ul class='changes'>{listed}</ul>" if listed else ""
+        cells.append(f"<div class='diagram'><h3>{h.esc(label)}</h3>{svg}{listed}</div>")
+    caption = (
+        "What differs from the first design is outlined in red, with a note saying how."
+        if len(items) > 1
+        else "Each stage collapsed; a dashed outline marks a projection shortcut."
+    )
     return f"<div class='diagrams'>{''.join(cells)}</div><p class='caption'>{caption}</p>"
+
+
+def _graphs(items: list[Candidate], names: list[str]) -> list[tuple[str, object, list[str]]]:
+    """(label, graph, why it differs from the first) for each diagram of the report."""
+    if len(items) == 2:
+        graph = diff_diagram(items[0].design, items[1].design, names=(names[0], names[1]))
+        found = summary(differences(items[0].design, items[1].design))
+        return [(f"{names[0]} vs {names[1]}", graph, found)]
+    graphs = []
+    for i, (n, c) in enumerate(zip(names, items, strict=True)):
+        found = differences(items[0].design, c.design) if i else []
+        graph = network_diagram(c.design, title=n, marks=marks(found))
+        graphs.append((n, graph, summary(found)))
+    return graphs
 
 
 def _runs(found: Evidence, names: list[str]) -> str:

@@ -65,6 +65,7 @@ class DesignMetrics:
     latency: Latency | None
     stage_totals: tuple[Totals, ...]
     other: Totals  # stem and head together
+    inputs: str = ""  # '3 x 224 x 224 -> 1000 classes'
 
     @property
     def flops(self) -> int:
@@ -81,10 +82,11 @@ class Metric:
     fmt: Callable[[float], str]
     kind: str  # exact | estimate | measured
     help: str
+    per_input: bool = True  # depends on the input size: no delta between different inputs
 
 
 METRICS: tuple[Metric, ...] = (
-    Metric("params", "Parameters", lambda m: m.params, units.params, "exact", "learnable"),
+    Metric("params", "Parameters", lambda m: m.params, units.params, "exact", "learnable", False),
     Metric("macs", "MACs", lambda m: m.macs, units.gmacs, "exact", "conv + fc, one image"),
     Metric("flops", "FLOPs", lambda m: m.flops, units.gflops, "exact", "2 per MAC"),
     Metric(
@@ -98,8 +100,8 @@ METRICS: tuple[Metric, ...] = (
         "exact",
         "fvcore's count: conv and fc outputs, one image",
     ),
-    Metric("depth", "Depth", lambda m: m.depth, lambda v: f"{v:,.0f}", "exact", "weighted layers"),
-    Metric("blocks", "Blocks", lambda m: m.blocks, lambda v: f"{v:,.0f}", "exact", "residual"),
+    Metric("depth", "Depth", lambda m: m.depth, units.whole, "exact", "weighted layers", False),
+    Metric("blocks", "Blocks", lambda m: m.blocks, units.whole, "exact", "residual", False),
     Metric(
         "train_memory",
         f"Training memory (batch {MEMORY_BATCH})",
@@ -157,7 +159,19 @@ def measure(
         latency=latency,
         stage_totals=stages,
         other=other,
+        inputs=input_text(design),
     )
+
+
+def input_text(design: Design) -> str:
+    """'3 x 224 x 224 -> 1000 classes': what a design takes and gives."""
+    size = design.image_size
+    return f"{design.in_channels} x {size} x {size} -> {design.num_classes:,} classes"
+
+
+def same_inputs(metrics: Sequence[DesignMetrics]) -> bool:
+    """Whether every design takes the same input (per-image costs are then comparable)."""
+    return len({m.inputs for m in metrics}) <= 1
 
 
 def delta_text(value: float, base: float, fmt: Callable[[float], str]) -> str:
@@ -173,10 +187,15 @@ def delta_text(value: float, base: float, fmt: Callable[[float], str]) -> str:
 
 def comparison_rows(metrics: Sequence[DesignMetrics]) -> list[dict[str, Any]]:
     """One row per metric: ``{"metric", "kind", <name>: text, ...}``; every design after the
-    first carries its delta against the first. A figure that is missing reads 'not measured'
-    (latency) or 'not computed'."""
+    first carries its delta against the first, except where the designs take different
+    inputs and the figure is per image ('[other input]'; an "Input" row comes first then). A
+    figure that is missing reads 'not measured' (latency) or 'not computed'."""
     rows = []
     base = metrics[0] if metrics else None
+    if base is not None and not same_inputs(metrics):
+        row = {"metric": "Input", "kind": "exact"}
+        row.update({column_name(metrics, i): m.inputs for i, m in enumerate(metrics)})
+        rows.append(row)
     for metric in METRICS:
         row: dict[str, Any] = {"metric": metric.label, "kind": metric.kind}
         base_value = metric.value(base) if base else None
@@ -187,7 +206,10 @@ def comparison_rows(metrics: Sequence[DesignMetrics]) -> list[dict[str, Any]]:
             else:
                 text = metric.fmt(value)
                 if i > 0 and base_value is not None:
-                    text += f"  [{delta_text(value, base_value, metric.fmt)}]"
+                    if metric.per_input and m.inputs != base.inputs:
+                        text += "  [other input]"  # a per-image delta would mislead
+                    else:
+                        text += f"  [{delta_text(value, base_value, metric.fmt)}]"
             row[column_name(metrics, i)] = text
         rows.append(row)
     return rows

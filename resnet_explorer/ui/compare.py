@@ -12,6 +12,8 @@ import streamlit as st
 from resnet_explorer import presets
 from resnet_explorer.design import Design
 from resnet_explorer.diagrams import DiagramError, diff_diagram, network_diagram
+from resnet_explorer.diagrams.diff import differences, marks
+from resnet_explorer.diagrams.diff import summary as summary_lines
 from resnet_explorer.errors import DesignError
 from resnet_explorer.report import (
     MAX_CANDIDATES,
@@ -24,13 +26,14 @@ from resnet_explorer.report import (
     measured_latency,
     run_curves,
 )
-from resnet_explorer.report.metrics import Latency, column_name
+from resnet_explorer.report.metrics import Latency, column_name, same_inputs
 from resnet_explorer.store import Store, StoreError
 from resnet_explorer.ui import state, stored
 from resnet_explorer.ui.report_download import report_button
 
 EDITOR = "editor"
 _PICK = "cmp_pick"
+_BASELINE = "cmp_baseline"
 
 
 def _sent() -> dict[str, Design]:
@@ -75,14 +78,18 @@ def _default(design: Design) -> list[str]:
 
 
 def pick(design: Design, store: Store | None) -> list[Candidate]:
-    """The multiselect; returns the candidates (empty, with a hint, unless 2 to 4)."""
+    """The picks (2 to 4) and the baseline; returns the candidates, the baseline first (empty,
+    with a hint, unless 2 to 4). The picks and the baseline go into the page's URL."""
     offered = options(store)
-    if _PICK not in st.session_state or state.take_new_sent():
+    from_link, baseline = _picks_from_link(offered)
+    if from_link:
+        st.session_state[_PICK] = from_link
+    elif _PICK not in st.session_state or state.take_new_sent():
         st.session_state[_PICK] = _default(design)
     # A saved design deleted elsewhere drops out instead of breaking the widget.
     st.session_state[_PICK] = [o for o in st.session_state[_PICK] if o in offered]
     chosen = st.multiselect(
-        "Designs to compare (2 to 4; the first is the baseline for deltas)",
+        "Designs to compare (2 to 4)",
         offered,
         key=_PICK,
         max_selections=MAX_CANDIDATES,
@@ -90,14 +97,61 @@ def pick(design: Design, store: Store | None) -> list[Candidate]:
     )
     if len(chosen) < 2:
         st.info("Pick at least two designs: presets, saved designs or the editor's design.")
+        _share(chosen, None)
         return []
+    if baseline is not None and baseline in chosen:
+        st.session_state[_BASELINE] = baseline
+    if st.session_state.get(_BASELINE) not in chosen:
+        st.session_state[_BASELINE] = chosen[0]
+    base = st.selectbox(
+        "Baseline (deltas and highlighted differences are against it)",
+        chosen,
+        key=_BASELINE,
+        format_func=_label,
+    )
+    _share(chosen, base)
     candidates = []
-    for option in chosen:
+    for option in [base, *(o for o in chosen if o != base)]:
         try:
             candidates.append(_candidate(option, design, store))
         except (StoreError, DesignError) as exc:
             st.error(f"{_label(option)} cannot be compared: {exc}")
     return candidates if len(candidates) >= 2 else []
+
+
+def _share(chosen: list[str], base: str | None) -> None:
+    """The picks and the baseline in the URL: a copied link opens this comparison."""
+    sent = _sent()
+    picks = [
+        f"{o}~{sent[o.split(':', 1)[1]].to_url()}" if o.startswith("sent:") else o for o in chosen
+    ]
+    extra: dict[str, str | list[str]] = {state.URL_COMPARE: picks}
+    if base is not None:
+        extra[state.URL_COMPARE_BASELINE] = str(chosen.index(base))
+    state.sync_url(extra)
+
+
+def _picks_from_link(offered: list[str]) -> tuple[list[str], str | None]:
+    """The picks a shared link holds (once per session), those this app cannot offer said."""
+    picks, baseline = state.compare_picks_from_url()
+    found, missing = [], []
+    for pick in picks[:MAX_CANDIDATES]:
+        option, _, token = pick.partition("~")
+        if option.startswith("sent:") and token:
+            try:
+                state.offer_to_compare(option.split(":", 1)[1], Design.from_url(token))
+            except DesignError:
+                missing.append(option.split(":", 1)[1])
+                continue
+            offered.append(option)
+        (found if option in offered else missing).append(option)
+    if missing:
+        st.warning(
+            "This link's comparison names designs this app does not have: "
+            + ", ".join(m.split(":", 1)[-1] for m in missing)
+        )
+    index = int(baseline) if baseline and baseline.isdigit() else 0
+    return found, (picks[index].partition("~")[0] if index < len(picks) and found else None)
 
 
 def _candidate(option: str, design: Design, store: Store | None) -> Candidate:
@@ -147,7 +201,15 @@ def metrics(candidates: Sequence[Candidate], store: Store | None) -> list[Design
 
 
 def summary(found: list[DesignMetrics]) -> None:
-    """The metrics table: values, deltas against the first design in brackets."""
+    """The metrics table: values, deltas against the baseline in brackets."""
+    if not same_inputs(found):
+        st.warning(
+            "These designs take different inputs ("
+            + "; ".join(f"**{column_name(found, i)}**: {m.inputs}" for i, m in enumerate(found))
+            + "), so their costs per image are not comparable: the table shows '[other input]' "
+            "instead of a delta for those figures.",
+            icon=":material/compare_arrows:",
+        )
     rows = comparison_rows(found)
     frame = pd.DataFrame(rows).set_index("metric")
     st.table(frame)
@@ -181,22 +243,52 @@ def costs(found: list[DesignMetrics]) -> None:
             )
 
 
+def _title(candidate: Candidate, name: str) -> str:
+    """What a diagram is titled: a preset's title ('ResNeXt-50 (32x4d)'), else its name."""
+    if candidate.source == "preset":
+        return presets.info(candidate.name).title
+    return name
+
+
 def diagrams(candidates: Sequence[Candidate], found: list[DesignMetrics]) -> None:
-    """Two designs: one diff diagram, differences outlined in red; more: side by side."""
+    """Two designs: one diff diagram; more: side by side. Either way every stage and block
+    that differs from the baseline is outlined in red, and listed with why."""
     names = [column_name(found, i) for i in range(len(found))]
+    titles = [_title(c, n) for c, n in zip(candidates, names, strict=True)]
     try:
         if len(candidates) == 2:
             st.graphviz_chart(
-                diff_diagram(candidates[0].design, candidates[1].design, names=(names[0], names[1]))
+                diff_diagram(
+                    candidates[0].design, candidates[1].design, names=(titles[0], titles[1])
+                )
             )
-            st.caption("What differs is outlined in red, with a note saying how.")
+            _reasons(candidates[0], candidates[1], names[1], names[0])
             return
-        for col, name, c in zip(st.columns(len(candidates)), names, candidates, strict=True):
-            with col:
-                st.markdown(f"**{name}**")
-                st.graphviz_chart(network_diagram(c.design))
+        marked = [differences(candidates[0].design, c.design) for c in candidates]
+        for row in range(0, len(candidates), 2):  # two a row: each wide enough to read
+            cols = st.columns(2)
+            for k in range(row, min(row + 2, len(candidates))):
+                with cols[k - row]:
+                    graph = network_diagram(
+                        candidates[k].design, title=titles[k], marks=marks(marked[k])
+                    )
+                    st.graphviz_chart(graph)
+                    if k == 0:
+                        st.caption(f"**{names[0]}** is the baseline.")
+                    else:
+                        _reasons(candidates[0], candidates[k], names[k], names[0], marked[k])
     except (DiagramError, DesignError) as exc:
         st.error(f"The diagrams could not be drawn: {exc}")
+
+
+def _reasons(base: Candidate, other: Candidate, name: str, base_name: str, found=None) -> None:
+    """One line per stage or block of ``other`` that differs from the baseline."""
+    found = differences(base.design, other.design) if found is None else found
+    if not found:
+        st.caption(f"**{name}**: the same network as **{base_name}**.")
+        return
+    lines = "\n".join(f"- {line}" for line in summary_lines(found))
+    st.markdown(f"**{name}** vs **{base_name}** (outlined in red):\n{lines}")
 
 
 def curves(

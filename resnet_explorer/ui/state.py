@@ -260,6 +260,13 @@ def send_to_compare(pairs: Iterable[tuple[str, Design]]) -> None:
     st.session_state[_NEW_SENT] = True
 
 
+def offer_to_compare(label: str, design: Design) -> None:
+    """Offer one design on the Compare page (from a link) without changing its picks."""
+    sent = st.session_state.setdefault(SENT_TO_COMPARE, [])
+    if (label, design) not in sent:
+        sent.append((label, design))
+
+
 def sent_to_compare() -> dict[str, Design]:
     """The designs sent to Compare, by label."""
     return dict(st.session_state.get(SENT_TO_COMPARE, []))
