@@ -522,7 +522,8 @@ def test_differences_from_a_baseline_say_why_in_one_line_each():
     assert {"s0", "s1", "s2", "s3"} <= keys and "stem" not in keys and "head" not in keys
     assert all(d.reason and "\n" not in d.reason for d in found)
     lines = summary(found)
-    assert "layer1 (3 blocks): conv 3x3, 64 -> 64, stride 1 -> conv 3x3, 128 -> 128, stride 1, 32 groups" in lines  # noqa: E501
+    grouped = "conv 3x3, 64 -> 64, stride 1 -> conv 3x3, 128 -> 128, stride 1, 32 groups"
+    assert f"layer1 (3 blocks): {grouped}" in lines
     deeper = differences(base, presets.get("resnet101"))
     assert [str(d) for d in deeper if d.key == "s2"] == ["layer3: blocks 6 -> 23"]
     assert sum(d.reason == "not in the baseline" for d in deeper) == 17
@@ -565,3 +566,40 @@ def test_left_to_right_rows_each_fit_a_laptop_window():
     assert len(blocks) == len(set(blocks)) == 50
     assert "legend" in parse(rows[-1].source)[0]
     assert "ResNet-152" in rows[0].source
+
+
+def test_tracing_does_not_break_forward_passes_in_other_threads():
+    """fx patches torch.nn.Module.__call__ process-wide while it traces: a training job or
+    another session's measurement running meanwhile failed with 'module is not installed as
+    a submodule'."""
+    import threading
+
+    from resnet_explorer.analysis.memory import saved_activations
+    from resnet_explorer.diagrams import trace as trace_module
+
+    errors: list[str] = []
+    busy = threading.Event()
+
+    def trace_repeatedly():
+        busy.set()
+        for name in ("resnet18", "resnet50", "resnext50_32x4d", "resnet101"):
+            trace_module.trace_network.cache_clear()
+            trace_network(presets.get(name))
+
+    def forward_repeatedly():
+        busy.wait()
+        for batch in (1, 2, 3):
+            try:
+                saved_activations(presets.get("resnet50"), batch)
+            except Exception as exc:  # the failure this test is about
+                errors.append(repr(exc))
+
+    threads = [
+        threading.Thread(target=trace_repeatedly),
+        threading.Thread(target=forward_repeatedly),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []

@@ -9,6 +9,7 @@ Blocks with the same structure and input shape share one trace: a 200-block stag
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -123,6 +124,20 @@ class _Tracer(fx.Tracer):
     def __init__(self, blocks_are_leaves: bool) -> None:
         super().__init__()
         self.blocks_are_leaves = blocks_are_leaves
+        self._thread = threading.get_ident()
+
+    # While it traces, fx patches torch.nn.Module.__call__ and __getattr__ for the whole
+    # process: a forward pass in another thread (a training job, another session's memory
+    # measurement) must run as if nothing were traced, instead of failing in this tracer.
+    def call_module(self, m: nn.Module, forward: Any, args: Any, kwargs: Any) -> Any:
+        if threading.get_ident() != self._thread:
+            return forward(*args, **kwargs)
+        return super().call_module(m, forward, args, kwargs)
+
+    def getattr(self, attr: str, attr_val: Any, parameter_proxy_cache: dict) -> Any:
+        if threading.get_ident() != self._thread:
+            return attr_val
+        return super().getattr(attr, attr_val, parameter_proxy_cache)
 
     def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
         if isinstance(m, (ZeroPadShortcut, DropPath, SqueezeExcite)):
