@@ -194,6 +194,7 @@ def diff_diagram(
     b: Design,
     *,
     names: tuple[str, str] = ("A", "B"),
+    titles: tuple[str, str] | None = None,
     depth: int = 0,
     expand_stage: int | None = None,
     rankdir: str = "TB",
@@ -202,8 +203,10 @@ def diff_diagram(
     """``a`` and ``b`` side by side; what differs is outlined in red with a note saying how.
 
     Stages are paired by index, blocks by position within the stage; the title lists the design
-    fields that differ. ``depth`` and ``expand_stage`` as in `network_diagram`.
+    fields that differ; ``titles`` (default: ``names``) label the two sides. ``depth`` and
+    ``expand_stage`` as in `network_diagram`.
     """
+    titles = titles or names
     ta, tb = trace_network(a), trace_network(b)
     changes = field_changes(a, b) or ["no differences"]
     graph = new_graph("diff", rankdir, f"{names[0]} vs {names[1]}", *changes)
@@ -218,7 +221,7 @@ def diff_diagram(
         total = totals(design)
         with graph.subgraph(name=f"cluster_{prefix}") as box:
             box.attr(
-                label=html_label(names[side], counts_text(total.params, total.macs)),
+                label=html_label(titles[side], counts_text(total.params, total.macs)),
                 style="rounded",
                 color="#777777",
             )

@@ -257,11 +257,9 @@ def diagrams(candidates: Sequence[Candidate], found: list[DesignMetrics]) -> Non
     titles = [_title(c, n) for c, n in zip(candidates, names, strict=True)]
     try:
         if len(candidates) == 2:
-            st.graphviz_chart(
-                diff_diagram(
-                    candidates[0].design, candidates[1].design, names=(titles[0], titles[1])
-                )
-            )
+            a, b = candidates[0].design, candidates[1].design
+            both = (names[0], names[1])
+            st.graphviz_chart(diff_diagram(a, b, names=both, titles=(titles[0], titles[1])))
             _reasons(candidates[0], candidates[1], names[1], names[0])
             return
         marked = [differences(candidates[0].design, c.design) for c in candidates]
