@@ -43,3 +43,12 @@ def metrics(at: AppTest) -> dict[str, str]:
 
 def assert_no_exception(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
+
+
+def finish_latency(at: AppTest, timeout: float = 300) -> AppTest:
+    """Wait for the latency sweep the page started in the background, then redraw the page."""
+    found = at.session_state["_latency_job"] if "_latency_job" in at.session_state else None  # noqa: SIM401
+    job = found[1] if found else None
+    if job is not None:
+        assert job.wait(timeout), "the latency sweep did not finish"
+    return at.run()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from apptest_helpers import assert_no_exception, pick_preset, run_page
+from apptest_helpers import assert_no_exception, finish_latency, pick_preset, run_page
 
 from resnet_explorer import presets
 
@@ -43,7 +43,7 @@ def test_profile_latency_runs_on_request_on_cpu():
     at = pick_preset(run_page("pages/1_Profile.py"), "resnet20")
     at.multiselect(key="latency_batches").set_value([1])
     at.multiselect(key="latency_modes").set_value(["inference"])
-    at = at.button(key="latency_measure").click().run()
+    at = finish_latency(at.button(key="latency_measure").click().run())
     assert_no_exception(at)
     text = " ".join(m.value for m in at.markdown)
     assert "CPU only" in text
@@ -56,7 +56,7 @@ def test_profile_refuses_reduced_precision_on_cpu():
     at = pick_preset(run_page("pages/1_Profile.py"), "resnet20")
     at.multiselect(key="latency_batches").set_value([1])
     at.selectbox(key="latency_precision").set_value("bf16")
-    at = at.button(key="latency_measure").click().run()
+    at = finish_latency(at.button(key="latency_measure").click().run())
     assert_no_exception(at)
     assert any("bf16" in e.value for e in at.error)
 
@@ -90,7 +90,7 @@ def test_measured_latency_is_kept_in_the_library_for_compare(tmp_path, monkeypat
     at = pick_preset(run_page("pages/1_Profile.py"), "resnet20")
     at.multiselect(key="latency_batches").set_value([1])
     at.multiselect(key="latency_modes").set_value(["inference"])
-    at = at.button(key="latency_measure").click().run()
+    at = finish_latency(at.button(key="latency_measure").click().run())
     assert_no_exception(at)
     from resnet_explorer.report.evidence import measured_latency
     from resnet_explorer.store import Store

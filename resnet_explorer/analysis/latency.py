@@ -33,6 +33,7 @@ from resnet_explorer.analysis.devices import (
 )
 from resnet_explorer.analysis.memory import check_batch_size
 from resnet_explorer.design import Design
+from resnet_explorer.errors import ResNetExplorerError
 
 MODES = ("inference", "training")
 FLOPS_CONVENTION = (
@@ -58,6 +59,10 @@ class LatencyOptions:
     modes: tuple[str, ...] = MODES
     budget_s: float = 3.0  # per measurement; over it the sweep stops and says so
     min_run_time_s: float = 1.0  # blocked_autorange's measuring time, within the budget
+    # The whole sweep's time. Given, each row takes its share of what is left (never less
+    # than budget_s) and measures fewer samples rather than none; a row is skipped only
+    # when the sweep's time is spent. None: each row has budget_s, as above.
+    sweep_budget_s: float | None = None
     num_threads: int | None = None  # CPU intra-op threads; None = torch.get_num_threads()
     lock_timeout_s: float = 120.0  # how long to wait for another measurement on the device
 
@@ -77,8 +82,10 @@ class LatencyOptions:
         bad = [m for m in self.modes if m not in MODES]
         if bad or not self.modes:
             raise LatencyError(f"modes {list(self.modes)!r}: use one or both of {MODES}")
-        for name in ("budget_s", "min_run_time_s", "lock_timeout_s"):
+        for name in ("budget_s", "min_run_time_s", "lock_timeout_s", "sweep_budget_s"):
             value = getattr(self, name)
+            if name == "sweep_budget_s" and value is None:
+                continue
             if not isinstance(value, (int, float)) or not 0 < value <= 600:
                 raise LatencyError(f"{name} must be seconds in (0, 600], got {value!r}")
         if self.num_threads is not None and not (
@@ -247,73 +254,152 @@ def _sync(device: DeviceInfo) -> None:
         torch.cuda.synchronize()
 
 
-def latency(design: Design, options: LatencyOptions | None = None) -> LatencyReport:
-    """Measure ``design`` over the options' batch sizes and modes (see `LatencyOptions`)."""
+@dataclass(frozen=True)
+class LatencyProgress:
+    """Where a sweep is: rows done of those planned, and the one being measured."""
+
+    done: int
+    total: int
+    current: str  # 'inference, batch 8'
+
+
+@dataclass
+class _Sweep:
+    """What every row of one sweep shares, and (with a sweep budget) its clock and costs."""
+
+    design: Design
+    options: LatencyOptions
+    device: DeviceInfo
+    threads: int
+    macs: int
+    peak_value: float | None
+    autocast: Callable[[], contextlib.AbstractContextManager]
+    started: float = field(default_factory=time.perf_counter)
+    plan: list[tuple[str, int]] = field(default_factory=list)  # the rows not yet measured
+    per_image: float | None = None  # seconds of one image's forward pass, as last measured
+    models: dict[str, object] = field(default_factory=dict)  # CPU: one model per mode, reused
+
+    def weight(self, mode: str, batch: int) -> float:
+        """A row's expected cost in forward images (a training step ~ 3 forward passes)."""
+        return batch * (3 if mode == "training" else 1)
+
+    def row_budget(self, mode: str, batch: int) -> float:
+        """This row's time: ``budget_s``, or (with a sweep budget) its share of what is left,
+        in proportion to its expected cost (never less than ``budget_s``)."""
+        if self.options.sweep_budget_s is None:
+            return self.options.budget_s
+        total = sum(self.weight(*row) for row in self.plan) or 1.0
+        share = self.remaining() * self.weight(mode, batch) / total
+        return max(min(self.options.budget_s, self.remaining()), share)
+
+    def predicted(self, mode: str, batch: int) -> float | None:
+        """Seconds one run of the row should take, from the rows measured so far."""
+        return None if self.per_image is None else self.per_image * self.weight(mode, batch)
+
+    def learn(self, mode: str, batch: int, seconds: float) -> None:
+        self.per_image = seconds / self.weight(mode, batch)
+
+    def remaining(self) -> float:
+        """Seconds left of the sweep budget (infinite without one)."""
+        if self.options.sweep_budget_s is None:
+            return float("inf")
+        return self.options.sweep_budget_s - (time.perf_counter() - self.started)
+
+
+def _open_sweep(design: Design, options: LatencyOptions) -> tuple[_Sweep, str | None, list[str]]:
+    """Resolve the device, the threads and the GPU's peak: (sweep, peak label, notes)."""
     import torch
-    from torch.utils import benchmark
 
-    from resnet_explorer.builder import build_model
-
-    options = options or LatencyOptions()
     try:
         device = resolve_device(options.device)
         check_precision(options.precision, device)
     except AnalysisError as exc:
         raise LatencyError(str(exc)) from None
-    threads = options.num_threads or torch.get_num_threads()
-    macs = totals(design).macs
     peak = gpu_peak(device.name) if device.type == "cuda" else None
-    peak_value, peak_label = (None, None)
+    peak_value, peak_label, notes = None, None, []
     if peak is not None:
         peak_value, label = peak_tflops(
             peak, options.precision, bool(torch.backends.cudnn.allow_tf32)
         )
         peak_label = f"{peak.source}, {label}, dense"
-    notes: list[str] = []
     if device.type == "cuda" and peak is None:
         notes.append(f"no known peak for {device.name}: fraction of peak not given")
-    rows: list[LatencyRow] = []
-    fitted: dict[str, int | None] = {m: None for m in options.modes}
-    cut_short = False
-    compile_s: float | None = None
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(options.precision)
 
-    def autocast():
+    def autocast() -> contextlib.AbstractContextManager:
         if dtype is None:
             return contextlib.nullcontext()
         return torch.autocast(device_type="cuda", dtype=dtype)
 
-    with _hold(device.key, options.lock_timeout_s) as waited:
-        threads_guard = THREADS_LOCK if device.type == "cpu" else contextlib.nullcontext()
-        with threads_guard:
-            for mode in options.modes:
-                for batch in options.batch_sizes:
-                    row, compiled_in = _measure_one(
-                        design, options, device, mode, batch, threads, macs, peak_value,
-                        autocast, benchmark, build_model,
-                    )  # fmt: skip
+    threads = options.num_threads or torch.get_num_threads()
+    sweep = _Sweep(design, options, device, threads, totals(design).macs, peak_value, autocast)
+    return sweep, peak_label, notes
+
+
+def latency(
+    design: Design,
+    options: LatencyOptions | None = None,
+    *,
+    progress: Callable[[LatencyProgress], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> LatencyReport:
+    """Measure ``design`` over the options' batch sizes and modes (see `LatencyOptions`).
+
+    ``progress`` is called before each row and at the end; a set ``cancel`` event stops the
+    sweep between rows (the report then says so in its notes)."""
+    import torch
+
+    options = options or LatencyOptions()
+    sweep, peak_label, notes = _open_sweep(design, options)
+    plan = [(mode, batch) for mode in options.modes for batch in options.batch_sizes]
+    rows: list[LatencyRow] = []
+    fitted: dict[str, int | None] = {m: None for m in options.modes}
+    stopped: set[str] = set()
+    compile_s: float | None = None
+    with _hold(sweep.device.key, options.lock_timeout_s) as waited:
+        sweep.started = time.perf_counter()  # the lock wait is not the sweep's time
+        cpu = sweep.device.type == "cpu"
+        with THREADS_LOCK if cpu else contextlib.nullcontext():
+            for k, (mode, batch) in enumerate(plan):
+                if cancel is not None and cancel.is_set():
+                    notes.append(
+                        "stopped on request: the rows after the last one were not measured"
+                    )
+                    break
+                sweep.plan = [row for row in plan[k:] if row[0] not in stopped]
+                if mode in stopped:
+                    continue
+                if progress is not None:
+                    progress(LatencyProgress(k, len(plan), f"{mode}, batch {batch}"))
+                row = _unaffordable(sweep, mode, batch)
+                if row is None:
+                    row, compiled_in = _measure_one(sweep, mode, batch)
                     if compiled_in is not None:
                         compile_s = max(compile_s or 0.0, compiled_in)
-                    rows.append(row)
-                    if row.status == "ok":
-                        fitted[mode] = batch
-                        continue
-                    cut_short = True
-                    break  # larger batches only take longer / need more memory
+                rows.append(row)
+                if row.status == "ok":
+                    fitted[mode] = batch
+                    sweep.learn(mode, batch, row.median_s)
+                else:
+                    stopped.add(mode)  # larger batches only take longer / need more memory
+        sweep.models.clear()
+        gc.collect()
+    if progress is not None:
+        progress(LatencyProgress(len(plan), len(plan), "done"))
     return LatencyReport(
-        device=device.type,
-        device_name=device.name,
+        device=sweep.device.type,
+        device_name=sweep.device.name,
         device_requested=options.device,
         precision=options.precision,
         channels_last=options.channels_last,
         compiled=options.compile,
-        num_threads=threads,
+        num_threads=sweep.threads,
         torch_version=torch.__version__,
         budget_s=options.budget_s,
         rows=tuple(rows),
-        cut_short=cut_short,
+        cut_short=bool(stopped),
         largest_batch_that_fitted=fitted,
-        peak_tflops=peak_value,
+        peak_tflops=sweep.peak_value,
         peak_source=peak_label,
         lock_wait_s=waited,
         compile_s=compile_s,
@@ -321,111 +407,205 @@ def latency(design: Design, options: LatencyOptions | None = None) -> LatencyRep
     )
 
 
-def _measure_one(
-    design, options, device, mode, batch, threads, macs, peak_value, autocast, benchmark, build
-) -> tuple[LatencyRow, float | None]:
+def _unaffordable(sweep: _Sweep, mode: str, batch: int) -> LatencyRow | None:
+    """With a sweep budget: the row, not run, when a warm-up and one timed run of it would
+    not fit in what is left (predicted from the rows measured so far)."""
+    predicted = sweep.predicted(mode, batch)
+    # a warm-up and a timed run; per image, a larger batch is rarely slower than a smaller one
+    if predicted is None or 1.5 * predicted <= sweep.remaining():
+        return None
+    return LatencyRow(
+        mode, batch, "over_budget",
+        message=f"one run would take about {predicted:.1f} s; {max(sweep.remaining(), 0):.1f} s "
+        f"of the sweep's {sweep.options.sweep_budget_s:g} s budget are left: not run",
+    )  # fmt: skip
+
+
+@dataclass
+class _Bench:
+    """One row's model, input and step (released after the row)."""
+
+    model: object = None
+    x: object = None
+    step: Callable[[], object] | None = None
+    base_mem: int = 0
+
+
+def _prepare(sweep: _Sweep, mode: str, batch: int, bench: _Bench) -> Callable[[], object]:
+    """Build the model and the input on the device; the step one measured run calls."""
     import torch
 
-    if device.type == "cpu":
-        need, free = _cpu_bytes_needed(design, mode, batch), _free_ram_bytes()
+    from resnet_explorer.builder import build_model
+
+    device, options = sweep.device, sweep.options
+    if device.type == "cuda":  # the row's peak counts what it allocates, not what was there
+        torch.cuda.synchronize()
+        bench.base_mem = torch.cuda.memory_allocated()
+    reuse = device.type == "cpu" and not options.compile  # the next batch size uses it too
+    if reuse and mode in sweep.models:
+        bench.model = sweep.models[mode]
+    else:
+        bench.model = build_model(sweep.design, device=device.type, seed=0)
+        bench.model.train(mode == "training")
+        if reuse:
+            sweep.models[mode] = bench.model
+    size = (batch, sweep.design.in_channels, sweep.design.image_size, sweep.design.image_size)
+    bench.x = torch.randn(size, device=device.type)
+    if options.channels_last:
+        bench.model = bench.model.to(memory_format=torch.channels_last)
+        bench.x = bench.x.contiguous(memory_format=torch.channels_last)
+    if options.compile:
+        bench.model = torch.compile(bench.model)
+    target = torch.zeros(batch, dtype=torch.long, device=device.type)
+    scaler = None
+    if mode == "training" and options.precision == "fp16":
+        scaler = torch.amp.GradScaler("cuda")
+    bench.step = _make_step(bench.model, mode, bench.x, target, sweep.autocast, scaler)
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    return bench.step
+
+
+def _timed(step: Callable[[], object], device: DeviceInfo) -> float:
+    start = time.perf_counter()
+    step()
+    _sync(device)
+    return time.perf_counter() - start
+
+
+def _warm_up(
+    sweep: _Sweep, step: Callable[[], object], budget: float
+) -> tuple[list[float], float | None]:
+    """The first calls pick kernels (and compile, timed apart): up to 3 runs within a quarter
+    of the row's ``budget`` (half without a sweep budget). Returns (run times, compile s)."""
+    compile_s = _timed(step, sweep.device) if sweep.options.compile else None
+    share = 4 if sweep.options.sweep_budget_s is not None else 2
+    runs: list[float] = []
+    while len(runs) < 3 and sum(runs) < budget / share:
+        runs.append(_timed(step, sweep.device))
+    return runs, compile_s
+
+
+def _refusal(sweep: _Sweep, mode: str, batch: int, runs: list[float]) -> LatencyRow | None:
+    """The over-budget row, when even one more run does not fit (``None``: measure it)."""
+    first = min(runs)
+    if sweep.options.sweep_budget_s is None:
+        if 3 * first <= sweep.options.budget_s:  # blocked_autorange: one sizing run, a block
+            return None
+        message = (
+            f"one run takes {first:.2f} s; measuring needs ~{3 * first:.1f} s, over the "
+            f"{sweep.options.budget_s:g} s budget: sweep stopped here"
+        )
+    else:
+        if first <= sweep.remaining():
+            return None
+        message = (
+            f"one run takes {first:.2f} s; the sweep's {sweep.options.sweep_budget_s:g} s "
+            "budget is spent: sweep stopped here"
+        )
+    return LatencyRow(mode, batch, "over_budget", message=message)
+
+
+def _measure(
+    sweep: _Sweep, step: Callable[[], object], runs: list[float], budget: float, label: str
+):
+    """Time ``step``: ``blocked_autorange`` where the row's time allows, else as many single
+    runs as fit (at least one): a slow row gets fewer samples instead of none."""
+    from torch.utils import benchmark
+
+    first, budget = min(runs), budget - sum(runs)
+    timer = benchmark.Timer(
+        stmt="step()", globals={"step": step}, num_threads=sweep.threads, label=label
+    )
+    if sweep.options.sweep_budget_s is None or budget >= 3 * first:
+        run_time = min(sweep.options.min_run_time_s, budget - 2 * first)
+        return timer.blocked_autorange(min_run_time=max(run_time, first))
+    count = max(1, min(int(budget // first), int(sweep.remaining() // first)))
+    return benchmark.Measurement.merge([timer.timeit(1) for _ in range(count)])[0]
+
+
+def _quartiles(times: list[float]) -> tuple[float, float, float]:
+    import numpy as np
+
+    p25, p50, p75 = np.percentile(times, [25, 50, 75])
+    return float(p25), float(p50), float(p75)
+
+
+def _measure_one(sweep: _Sweep, mode: str, batch: int) -> tuple[LatencyRow, float | None]:
+    """One row of the sweep: refused before allocating, over budget, failed, or measured."""
+    import torch
+
+    if sweep.device.type == "cpu":
+        need, free = _cpu_bytes_needed(sweep.design, mode, batch), _free_ram_bytes()
         if free is not None and need > 0.8 * free:
             return LatencyRow(
                 mode, batch, "out_of_memory",
                 message=f"needs about {need / 2**30:.1f} GiB; {free / 2**30:.1f} GiB of RAM is "
                 "free: not attempted",
             ), None  # fmt: skip
-    model = x = step = None
-    compile_s = None
-    base_mem = 0
+    bench, compile_s = _Bench(), None
     try:
-        if device.type == "cuda":  # the row's peak counts what it allocates, not what was there
-            torch.cuda.synchronize()
-            base_mem = torch.cuda.memory_allocated()
-        model = build(design, device=device.type, seed=0)
-        model.train(mode == "training")
-        size = (batch, design.in_channels, design.image_size, design.image_size)
-        x = torch.randn(size, device=device.type)
-        if options.channels_last:
-            model = model.to(memory_format=torch.channels_last)
-            x = x.contiguous(memory_format=torch.channels_last)
-        if options.compile:
-            model = torch.compile(model)
-        target = torch.zeros(batch, dtype=torch.long, device=device.type)
-        scaler = None
-        if mode == "training" and options.precision == "fp16":
-            scaler = torch.amp.GradScaler("cuda")
-        step = _make_step(model, mode, x, target, autocast, scaler)
-        if device.type == "cuda":
-            torch.cuda.reset_peak_memory_stats()
-        with _thread_count(threads, device):
-            if options.compile:  # the first call compiles: reported apart, outside the budget
-                start = time.perf_counter()
-                step()
-                _sync(device)
-                compile_s = time.perf_counter() - start
-            # warm-up: the first calls pick kernels; up to 3 runs, within half the budget; the
-            # fastest tells what one measured run costs
-            runs: list[float] = []
-            while len(runs) < 3 and sum(runs) < options.budget_s / 2:
-                start = time.perf_counter()
-                step()
-                _sync(device)
-                runs.append(time.perf_counter() - start)
-            first = min(runs)
-        # blocked_autorange runs once to size its blocks, then at least one more block
-        if 3 * first > options.budget_s:
-            return LatencyRow(
-                mode, batch, "over_budget",
-                message=f"one run takes {first:.2f} s; measuring needs ~{3 * first:.1f} s, over "
-                f"the {options.budget_s:g} s budget: sweep stopped here",
-            ), compile_s  # fmt: skip
-        timer = benchmark.Timer(
-            stmt="step()",
-            globals={"step": step},
-            num_threads=threads,
-            label=f"{mode} batch {batch}",
-        )
-        run_time = min(options.min_run_time_s, options.budget_s - 2 * first)
-        measurement = timer.blocked_autorange(min_run_time=max(run_time, first))
+        budget = sweep.row_budget(mode, batch)
+        step = _prepare(sweep, mode, batch, bench)
+        with _thread_count(sweep.threads, sweep.device):
+            runs, compile_s = _warm_up(sweep, step, budget)
+            refused = _refusal(sweep, mode, batch, runs)
+            if refused is not None:
+                return refused, compile_s
+            measurement = _measure(sweep, step, runs, budget, f"{mode} batch {batch}")
         peak_mem = None
-        if device.type == "cuda":
-            peak_mem = int(torch.cuda.max_memory_allocated()) - base_mem
+        if sweep.device.type == "cuda":
+            peak_mem = int(torch.cuda.max_memory_allocated()) - bench.base_mem
     except Exception as exc:
-        if isinstance(exc, ValueError):  # e.g. a group norm with one value per group at batch 1
-            return LatencyRow(
-                mode, batch, "failed", message=f"the model refused batch {batch}: {exc}"
-            ), compile_s  # fmt: skip
-        if not is_out_of_memory(exc):
-            raise
-        return LatencyRow(
-            mode, batch, "out_of_memory",
-            message=f"out of memory at batch {batch}: {str(exc).splitlines()[0][:200]}",
-        ), compile_s  # fmt: skip
+        return _failure(mode, batch, exc), compile_s
     finally:
-        del model, x, step
-        if options.compile:
-            torch.compiler.reset()  # drop the compiled code and what it holds of this model
-        gc.collect()
-        if device.type == "cuda":
-            torch.cuda.empty_cache()
-    median = float(measurement.median)
-    flops = 2 * macs * batch * (3 if mode == "training" else 1)
-    achieved = flops / median / 1e12
+        _release(sweep, bench)
+    return _ok_row(sweep, mode, batch, measurement, peak_mem), compile_s
+
+
+def _failure(mode: str, batch: int, exc: Exception) -> LatencyRow:
+    """A model that refused the batch (ValueError) or ran out of memory; else re-raised."""
+    if isinstance(exc, ValueError):  # e.g. a group norm with one value per group at batch 1
+        return LatencyRow(mode, batch, "failed", message=f"the model refused batch {batch}: {exc}")
+    if not is_out_of_memory(exc):
+        raise exc
+    return LatencyRow(
+        mode, batch, "out_of_memory",
+        message=f"out of memory at batch {batch}: {str(exc).splitlines()[0][:200]}",
+    )  # fmt: skip
+
+
+def _release(sweep: _Sweep, bench: _Bench) -> None:
+    import torch
+
+    bench.model = bench.x = bench.step = None
+    if sweep.options.compile:
+        torch.compiler.reset()  # drop the compiled code and what it holds of this model
+    gc.collect()
+    if sweep.device.type == "cuda":
+        torch.cuda.empty_cache()
+
+
+def _ok_row(sweep: _Sweep, mode: str, batch: int, measurement, peak_mem: int | None) -> LatencyRow:
+    p25, median, p75 = _quartiles(list(measurement.times))
+    achieved = 2 * sweep.macs * batch * (3 if mode == "training" else 1) / median / 1e12
+    samples = len(measurement.times)
     return LatencyRow(
         mode=mode,
         batch_size=batch,
         status="ok",
         median_s=median,
-        iqr_s=float(measurement.iqr),
-        p25_s=float(measurement._p25),
-        p75_s=float(measurement._p75),
-        samples=len(measurement.times),
+        iqr_s=p75 - p25,
+        p25_s=p25,
+        p75_s=p75,
+        samples=samples,
         runs_per_sample=int(measurement.number_per_run),
         images_per_s=batch / median,
         achieved_tflops=achieved,
-        fraction_of_peak=achieved / peak_value if peak_value else None,
+        fraction_of_peak=achieved / sweep.peak_value if sweep.peak_value else None,
         peak_memory_bytes=peak_mem,
-    ), compile_s
+        message=f"{samples} timed run(s) within the sweep's budget" if samples < 3 else "",
+    )
 
 
 @contextlib.contextmanager
@@ -438,3 +618,50 @@ def _thread_count(threads: int, device: DeviceInfo) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+class LatencyJob:
+    """A latency sweep run in a background thread (it never touches the app): the page that
+    started it polls `progress`, `report` and `error`, and may `cancel` it between rows."""
+
+    def __init__(self, design: Design, options: LatencyOptions) -> None:
+        self.design, self.options = design, options
+        self.progress = LatencyProgress(0, len(options.modes) * len(options.batch_sizes), "")
+        self.report: LatencyReport | None = None
+        self.error: str | None = None
+        self.started = time.perf_counter()
+        self.seconds: float | None = None  # how long the sweep took, once finished
+        self._cancel = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="latency-sweep", daemon=True)
+
+    def start(self) -> LatencyJob:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            self.report = latency(
+                self.design, self.options, progress=self._on_progress, cancel=self._cancel
+            )
+        except ResNetExplorerError as exc:  # a busy device, a design over the caps...
+            self.error = str(exc)
+        except Exception as exc:  # the page says so instead of waiting on a dead thread
+            self.error = f"the measurement failed: {type(exc).__name__}: {exc}"
+        finally:
+            self.seconds = time.perf_counter() - self.started
+
+    def _on_progress(self, progress: LatencyProgress) -> None:
+        self.progress = progress
+
+    @property
+    def finished(self) -> bool:
+        return self.seconds is not None
+
+    def cancel(self) -> None:
+        """Stop after the row being measured."""
+        self._cancel.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the sweep ends (``timeout`` seconds at most); True when it has."""
+        self._thread.join(timeout)
+        return self.finished

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -14,14 +15,14 @@ from resnet_explorer.analysis import (
     AnalysisError,
     LatencyOptions,
     LatencyReport,
-    latency,
     memory,
     summary,
 )
-from resnet_explorer.analysis.latency import MODES
+from resnet_explorer.analysis.devices import PRECISIONS
+from resnet_explorer.analysis.latency import MODES, LatencyError, LatencyJob
 from resnet_explorer.design import Design
 from resnet_explorer.errors import DesignError
-from resnet_explorer.ui import cached, stored
+from resnet_explorer.ui import cached, state, stored
 
 KINDS = ["conv", "norm", "act", "pool", "linear", "shortcut", "add"]
 
@@ -129,46 +130,116 @@ def torchinfo_panel(design: Design) -> None:
         st.dataframe(rows, hide_index=True, width="stretch", height=360)
 
 
-def latency_panel(design: Design) -> None:
-    """Measure latency on request; the result stays until the design or options change."""
+#: Batch sizes offered, and those a sweep measures by default (a GPU does more in the time).
+BATCHES = [1, 2, 4, 8, 16, 32, 64, 128, 256]
+DEFAULT_BATCHES = {"cpu": [1, 4, 16], "cuda": [1, 8, 32, 128]}
+SWEEP_BUDGET_S = 25.0
+
+
+def _latency_options() -> LatencyOptions:
+    """The sweep's settings (defaults: three batch sizes, both modes, a 25 s budget)."""
+    import torch
+
+    where = "cuda" if torch.cuda.is_available() else "cpu"
     cols = st.columns(4)
     batches = cols[0].multiselect(
-        "Batch sizes", [1, 2, 4, 8, 16, 32, 64, 128, 256], default=[1, 8, 32], key="latency_batches"
+        "Batch sizes", BATCHES, default=DEFAULT_BATCHES[where], key="latency_batches"
     )
     precision = cols[1].selectbox(
         "Precision",
-        ["fp32", "bf16", "fp16"],
+        list(PRECISIONS),
         help="bf16 and fp16 use autocast and need a GPU",
         key="latency_precision",
     )
     modes = cols[2].multiselect("Measure", list(MODES), default=list(MODES), key="latency_modes")
-    budget = cols[3].number_input("Budget per measurement (s)", 1.0, 30.0, 3.0, step=1.0)
+    budget = cols[3].number_input(
+        "Time for the sweep (s)",
+        5.0,
+        300.0,
+        SWEEP_BUDGET_S,
+        step=5.0,
+        key="latency_budget",
+        help="the whole sweep's time: slow rows get fewer timed runs, never none, until it "
+        "is spent",
+    )
     flags = st.columns(4)
-    channels_last = flags[0].checkbox("channels_last")
-    compile_model = flags[1].checkbox("torch.compile", help="slow to compile on a CPU")
-    options = LatencyOptions(
+    channels_last = flags[0].checkbox("channels_last", key="latency_channels_last")
+    compile_model = flags[1].checkbox(
+        "torch.compile", help="slow to compile on a CPU", key="latency_compile"
+    )
+    return LatencyOptions(
         batch_sizes=tuple(sorted(batches)) or (1,),
         precision=precision,
         modes=tuple(modes) or ("inference",),
-        budget_s=float(budget),
+        sweep_budget_s=float(budget),
         channels_last=channels_last,
         compile=compile_model,
     )
+
+
+def latency_panel(design: Design) -> None:
+    """Measure latency on request, in a background job the page polls (a progress bar); the
+    result stays until the design or the options change."""
+    try:
+        options = _latency_options()
+    except LatencyError as exc:
+        st.error(str(exc))
+        return
     key = (design.hash, options)
-    results = st.session_state.setdefault("_latency_results", {})
-    if st.button("Measure latency", type="primary", icon=":material/timer:", key="latency_measure"):
-        with st.spinner("Timing with torch.utils.benchmark (one measurement at a time)..."):
-            try:
-                results[key] = latency(design, options)
-            except (AnalysisError, DesignError) as exc:
-                st.error(str(exc))
-                return
-        _keep(design, options, results[key])
-    report = results.get(key)
+    job = state.latency_job()
+    busy = job is not None and not job.finished
+    if st.button(
+        "Measure latency",
+        type="primary",
+        icon=":material/timer:",
+        key="latency_measure",
+        disabled=busy,
+    ):
+        job = LatencyJob(design, options).start()
+        state.set_latency_job(key, job)
+        busy = True
+    if busy:
+        _progress(job)
+        return
+    if job is not None and state.latency_job_key() == key:
+        _collect(design, options, job)
+    report = state.latency_results().get(key)
+    if isinstance(report, str):  # the sweep failed: its message stays until the options change
+        st.error(f"Latency could not be measured: {report}")
+        return
     if report is None:
-        st.caption("Latency is measured on request (it takes a few seconds per batch size).")
+        st.caption(
+            "Latency is measured on request, in the background (about half a minute on a "
+            "CPU): the page stays usable meanwhile."
+        )
         return
     show_latency(report)
+
+
+def _collect(design: Design, options: LatencyOptions, job: LatencyJob) -> None:
+    """A finished job: its report kept (in the session and the library), or its error."""
+    state.set_latency_job(None, None)
+    if job.error is not None:
+        state.latency_results()[(design.hash, options)] = job.error
+        return
+    state.latency_results()[(design.hash, options)] = job.report
+    _keep(design, options, job.report)
+
+
+@st.fragment(run_every=0.5)
+def _progress(job: LatencyJob) -> None:
+    """The running sweep's progress bar, polled; the page redraws itself when it ends."""
+    if job.finished:
+        st.rerun()
+    done = job.progress
+    what = f"measuring {done.current}" if done.current else "starting"
+    elapsed = time.perf_counter() - job.started
+    st.progress(
+        min(done.done / max(done.total, 1), 1.0),
+        text=f"Latency: {what} ({done.done} of {done.total} rows, {elapsed:.0f} s of at most "
+        f"{job.options.sweep_budget_s:g} s)",
+    )
+    st.button("Stop after this row", key="latency_stop", on_click=job.cancel)
 
 
 def _keep(design: Design, options: LatencyOptions, report: LatencyReport) -> None:

@@ -11,14 +11,19 @@ shows the recipient exactly what the sender saw.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from resnet_explorer import presets
 from resnet_explorer.design import Design
 from resnet_explorer.errors import DesignError
+
+if TYPE_CHECKING:
+    from resnet_explorer.analysis.latency import LatencyJob
 
 #: URL query parameters: the design, the preset it came from, the library design it came from
 #: (name and design token), and the Compare page's picks and baseline.
@@ -38,6 +43,9 @@ _VERSION = "_editor_version"
 _SEEDED_PAGE = "_editor_page"
 _SEED = "_editor_seed"
 _RUNS = "_script_runs"
+_CLOCK = "_run_started"
+_LATENCY_JOB = "_latency_job"
+_LATENCY_RESULTS = "_latency_results"
 _STARTED = "_session_started"
 _URL_NOTICE = "_url_notice"
 _COMPARE_URL = "_compare_from_url"
@@ -170,6 +178,21 @@ def next_run() -> int:
     return st.session_state[_RUNS]
 
 
+def run_number() -> int:
+    """The number of the current script run (see `next_run`)."""
+    return st.session_state.get(_RUNS, 0)
+
+
+def start_clock() -> None:
+    """Note when this script run started (`clock_ms` reads it)."""
+    st.session_state[_CLOCK] = time.perf_counter()
+
+
+def clock_ms() -> float:
+    """Milliseconds since this script run started."""
+    return (time.perf_counter() - st.session_state.get(_CLOCK, time.perf_counter())) * 1e3
+
+
 # --- the URL ------------------------------------------------------------------------------------
 
 
@@ -248,6 +271,31 @@ def sync_url(extra: dict[str, str | list[str]] | None = None, *, keep: Iterable[
     norm = {k: v if isinstance(v, list) else [v] for k, v in wanted.items()}
     if have != norm:
         st.query_params.from_dict(wanted)
+
+
+# --- latency -----------------------------------------------------------------------------------
+
+
+def latency_job() -> LatencyJob | None:
+    """The session's latency sweep, running or finished."""
+    found = st.session_state.get(_LATENCY_JOB)
+    return found[1] if found else None
+
+
+def latency_job_key() -> tuple | None:
+    """What the session's latency sweep measures: (design hash, options)."""
+    found = st.session_state.get(_LATENCY_JOB)
+    return found[0] if found else None
+
+
+def set_latency_job(key: tuple | None, job: LatencyJob | None) -> None:
+    st.session_state[_LATENCY_JOB] = (key, job) if job is not None else None
+
+
+def latency_results() -> dict:
+    """Finished latency sweeps of this session, by (design hash, options): the report, or the
+    message saying why it failed."""
+    return st.session_state.setdefault(_LATENCY_RESULTS, {})
 
 
 # --- Compare ------------------------------------------------------------------------------------
