@@ -2,17 +2,15 @@
 
 import streamlit as st
 
-from resnet_explorer.ui import cached, charts, diagram_view, figures, page, sharing, state
+# A fresh server imports PyTorch on its first page: say so instead of showing a blank page.
+with st.spinner("Starting ResNet Explorer: loading PyTorch (first page only)...", show_time=True):
+    from resnet_explorer.ui import cached, charts, diagram_view, figures, page, sharing, state
 
 design = page.setup("Design", "design")
 st.title(page.design_title(design))
 figures.headline(design, state.origin())
 
 left, right = st.columns([1, 1])
-with left:
-    st.subheader("Block")
-    stage, block = diagram_view.block_picker(design, "home")
-    diagram_view.show_block(design, stage, block)
 with right:
     st.subheader("Budget per stage")
     stage_names = [f"layer{i + 1}" for i in range(len(design.stages))]
@@ -23,3 +21,8 @@ with right:
 
 st.subheader("Share")
 sharing.share_panel(design)
+with left:  # drawn last: tracing the block is the slowest part of a fresh server's first page
+    st.subheader("Block")
+    stage, block = diagram_view.block_picker(design, "home")
+    diagram_view.show_block(design, stage, block)
+page.finish()

@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from resnet_explorer.ui import page, profile_view
+# A fresh server imports PyTorch on its first page: say so instead of showing a blank page.
+with st.spinner("Starting ResNet Explorer: loading PyTorch (first page only)...", show_time=True):
+    from resnet_explorer.ui import page, profile_view
 
 design = page.setup("Profile", "profile", icon=":material/speed:")
 st.title(f"Profile · {page.design_title(design)}")
@@ -21,3 +23,4 @@ profile_view.torchinfo_panel(design)
 
 st.header("Latency")
 profile_view.latency_panel(design)
+page.finish()

@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from resnet_explorer.ui import diagram_view, page
+# A fresh server imports PyTorch on its first page: say so instead of showing a blank page.
+with st.spinner("Starting ResNet Explorer: loading PyTorch (first page only)...", show_time=True):
+    from resnet_explorer.ui import diagram_view, page
 
 design = page.setup("Diagrams", "diagrams", icon=":material/account_tree:")
 st.title(f"Diagrams · {page.design_title(design)}")
@@ -35,3 +37,4 @@ with block:
     dot = diagram_view.show_block(design, stage, index)
     if dot:
         diagram_view.downloads(dot, f"block-{design.hash[:8]}-{stage}-{index}")
+page.finish()

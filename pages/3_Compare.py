@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from resnet_explorer.ui import compare, page
+# A fresh server imports PyTorch on its first page: say so instead of showing a blank page.
+with st.spinner("Starting ResNet Explorer: loading PyTorch (first page only)...", show_time=True):
+    from resnet_explorer.ui import compare, page
 
 design = page.setup("Compare", "compare")
 st.title("Compare designs")
@@ -20,3 +22,4 @@ if candidates:
     compare.diagrams(candidates, found)
     st.subheader("Probe curves")
     compare.curves(candidates, found, store)
+page.finish()

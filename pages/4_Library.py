@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from resnet_explorer.ui import library, page, stored
+# A fresh server imports PyTorch on its first page: say so instead of showing a blank page.
+with st.spinner("Starting ResNet Explorer: loading PyTorch (first page only)...", show_time=True):
+    from resnet_explorer.ui import library, page, stored
 
 design = page.setup("Library", "library")
 st.title("Library")
@@ -16,3 +18,4 @@ if store is not None:
     library.actions(store, library.saved_designs(store))
     st.subheader("Run history")
     library.run_history(store)
+page.finish()

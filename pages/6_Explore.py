@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from resnet_explorer.ui import explore, page
+# A fresh server imports PyTorch on its first page: say so instead of showing a blank page.
+with st.spinner("Starting ResNet Explorer: loading PyTorch (first page only)...", show_time=True):
+    from resnet_explorer.ui import explore, page
 
 page.setup("Explore", "explore")
 st.title("Explore a design space")
@@ -13,3 +15,4 @@ st.caption(
 space = explore.space_editor()
 explore.run_controls(space)
 explore.progress()
+page.finish()

@@ -46,3 +46,11 @@ def ms(seconds: float) -> str:
 def signed(n: float, fmt=count) -> str:
     """A delta with its sign: +1.2 M, -300."""
     return ("+" if n > 0 else "-" if n < 0 else "±") + fmt(abs(n))
+
+
+def when(stamp: str | None, *, seconds: bool = False) -> str:
+    """An ISO 8601 time as people read it: '2026-12-02T00:12:30Z' -> '2026-12-02 00:12 UTC'."""
+    if not stamp:
+        return ""
+    text = stamp.replace("T", " ").removesuffix("Z").split("+")[0].split(".")[0]
+    return f"{text[: 19 if seconds else 16]} UTC"

@@ -146,9 +146,16 @@ def _status(job: ExploreJob, snap: dict) -> None:
     if s:
         st.caption(
             f"Sampled {s['accepted']} of {s['requested']} in {s['draws']} draws "
-            f"({s['seconds']:.2f} s); rejected: "
-            + (", ".join(f"{r} ({n})" for r, n in s["rejected"].items()) or "none")
+            f"({s['seconds']:.2f} s); rejected: {sum(s['rejected'].values()) or 'none'}"
         )
+        # the reasons as users see them: one real message per kind (the kinds are patterns)
+        examples = s.get("examples", {})
+        lines = [
+            f"- {n} like: {examples.get(reason, reason)}" for reason, n in s["rejected"].items()
+        ]
+        if lines:
+            with st.expander("Why draws were rejected"):
+                st.markdown("\n".join(lines))
     state = snap["state"]
     if state == "evaluating":
         done, total = snap["evaluated"], max(1, snap["to_evaluate"])
@@ -259,7 +266,9 @@ def _design_of(results: Results, index: int) -> Design:
 
 def send(results: Results, indices: list[int], key: str) -> None:
     """Send chosen samples to the Compare page or save them in the library."""
-    chosen = st.multiselect("Samples", indices, default=indices[:2], key=f"{key}_pick")
+    chosen = st.multiselect(
+        "Designs to send or save", indices, default=indices[:2], key=f"{key}_pick"
+    )
     c = st.columns(2)
     if c[0].button("Send to Compare", key=f"{key}_compare", disabled=not chosen):
         state.send_to_compare((f"explore #{i}", _design_of(results, i)) for i in chosen)

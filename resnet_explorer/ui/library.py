@@ -106,10 +106,10 @@ def _row(saved: SavedDesign) -> dict[str, Any]:
     except DesignError:
         row.update(params="invalid", GMACs="invalid")
     else:
-        row.update(params=units.params(counts.params), GMACs=f"{counts.macs / 1e9:,.3f}")
+        row.update(params=units.params(counts.params), GMACs=units.gmacs(counts.macs))
     row.update(
         notes=(saved.notes[:80] + "…") if len(saved.notes) > 80 else saved.notes,
-        updated=saved.updated[:16].replace("T", " "),
+        updated=units.when(saved.updated),
     )
     return row
 
@@ -265,8 +265,8 @@ def details(saved: SavedDesign, design: Design) -> None:
     """Tags, notes, dates, and the design's JSON; the report for it."""
     match = presets.find(design)
     st.caption(
-        f"hash `{saved.hash}` · depth {design.depth} · saved {saved.created[:16]} · "
-        f"updated {saved.updated[:16]}" + (f" · equals preset {match.name}" if match else "")
+        f"hash `{saved.hash}` · depth {design.depth} · saved {units.when(saved.created)} · "
+        f"updated {units.when(saved.updated)}" + (f" · equals preset {match.name}" if match else "")
     )
     if saved.tags:
         st.markdown(" ".join(f":blue-badge[{t}]" for t in saved.tags))
@@ -319,8 +319,8 @@ def run_history(store: Store) -> None:
             "status": r.status,
             "steps": r.steps,
             "last step": r.last_step,
-            "started": r.started[:19].replace("T", " "),
-            "finished": (r.finished or "")[:19].replace("T", " "),
+            "started": units.when(r.started, seconds=True),
+            "finished": units.when(r.finished, seconds=True),
             "error": r.error or "",
         }
         for r in runs

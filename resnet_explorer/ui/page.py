@@ -7,8 +7,9 @@ from pathlib import Path
 import streamlit as st
 
 from resnet_explorer.design import Design
+from resnet_explorer.diagrams import dot_available
 from resnet_explorer.probes import link as probe_link
-from resnet_explorer.ui import editor, state
+from resnet_explorer.ui import editor, state, warm
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Icons of the known pages; a page without one gets a default.
@@ -21,6 +22,10 @@ ICONS = {
     "Probe": ":material/model_training:",
     "Explore": ":material/travel_explore:",
 }
+NO_DOT = (
+    "Graphviz's `dot` is not installed: SVG/PNG downloads and the report's diagrams are off "
+    "(Debian: `apt-get install graphviz`; `scripts/run-app.sh` installs it)."
+)
 #: URL parameters a page adds to the design's (kept while that page is shown).
 PAGE_PARAMS = {
     "compare": (state.URL_COMPARE, state.URL_COMPARE_BASELINE),
@@ -59,10 +64,13 @@ def navigation() -> None:
 def setup(title: str, page: str, icon: str = ":material/hub:") -> Design:
     """Configure the page, draw the sidebar editor, say at the top of the main area when the
     editor holds an invalid or oversized design, and return the current (valid) design."""
+    state.start_clock()
     st.set_page_config(page_title=f"{title} · ResNet Explorer", page_icon=icon, layout="wide")
     state.ensure_started()
     navigation()
     design = editor.sidebar(page)
+    if not dot_available():
+        st.sidebar.caption(f":material/warning: {NO_DOT}")
     _run_marker(page, design)
     status(design)
     notice = state.pop_url_notice()
@@ -83,6 +91,14 @@ def _run_marker(page: str, design: Design) -> None:
         f'<span id="app-state" hidden data-run="{run}" data-page="{page}" '
         f'data-design="{design.hash}" data-invalid="{int(bool(state.error()))}"></span>'
     )
+
+
+def finish() -> None:
+    """The end of a page: a hidden marker with the run's server time (for benchmarks and
+    tests), and, after the first page a server draws, the warm-up of the other pages."""
+    run, ms = state.run_number(), state.clock_ms()
+    st.html(f'<span id="app-done" hidden data-run="{run}" data-ms="{ms:.1f}"></span>')
+    warm.start()
 
 
 def status(design: Design) -> None:
