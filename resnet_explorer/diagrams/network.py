@@ -35,6 +35,7 @@ from resnet_explorer.diagrams.trace import (
     block_counts,
     trace_network,
 )
+from resnet_explorer.shapes import stage_shapes
 
 MAX_DEPTH = 2
 #: Left to right: the widest a row may grow (points, estimated from its labels) before the
@@ -165,12 +166,12 @@ def stage_title(blocks: tuple[BlockTrace, ...]) -> str:
 
 def block_text(design: Design, stage: int) -> str:
     """What distinguishes a stage's blocks: '3x3 convs: 32 groups x 4 = 128 ch, width x2'."""
-    inner = design.inner_width(stage)
-    kind = design.block_type(stage)
-    convs = "3x3 conv" if kind == "bottleneck" else "3x3 convs"
+    shape = stage_shapes(design)[stage]
+    inner, groups = shape.inner, shape.groups
+    convs = "3x3 conv" if shape.block == "bottleneck" else "3x3 convs"
     text = f"{convs}: {inner} ch"
-    if kind == "bottleneck" and design.groups > 1:
-        text = f"{convs}: {design.groups} groups x {inner // design.groups} = {inner} ch"
+    if groups > 1:
+        text = f"{convs}: {groups} groups x {inner // groups} = {inner} ch"
     if design.width_factor != 1:
         text += f", width x{design.width_factor:g}"
     return text

@@ -141,18 +141,19 @@ def _latency_options() -> LatencyOptions:
     import torch
 
     where = "cuda" if torch.cuda.is_available() else "cpu"
-    cols = st.columns(4)
+    cols = st.columns([3, 2])  # wide enough that the picks are never cut
     batches = cols[0].multiselect(
         "Batch sizes", BATCHES, default=DEFAULT_BATCHES[where], key="latency_batches"
     )
-    precision = cols[1].selectbox(
+    modes = cols[1].multiselect("Measure", list(MODES), default=list(MODES), key="latency_modes")
+    cols = st.columns(4)
+    precision = cols[0].selectbox(
         "Precision",
         list(PRECISIONS),
         help="bf16 and fp16 use autocast and need a GPU",
         key="latency_precision",
     )
-    modes = cols[2].multiselect("Measure", list(MODES), default=list(MODES), key="latency_modes")
-    budget = cols[3].number_input(
+    budget = cols[1].number_input(
         "Time for the sweep (s)",
         5.0,
         300.0,
@@ -162,9 +163,8 @@ def _latency_options() -> LatencyOptions:
         help="the whole sweep's time: slow rows get fewer timed runs, never none, until it "
         "is spent",
     )
-    flags = st.columns(4)
-    channels_last = flags[0].checkbox("channels_last", key="latency_channels_last")
-    compile_model = flags[1].checkbox(
+    channels_last = cols[2].checkbox("channels_last", key="latency_channels_last")
+    compile_model = cols[3].checkbox(
         "torch.compile", help="slow to compile on a CPU", key="latency_compile"
     )
     return LatencyOptions(
@@ -188,13 +188,14 @@ def latency_panel(design: Design) -> None:
     key = (design.hash, options)
     job = state.latency_job()
     busy = job is not None and not job.finished
-    if st.button(
+    clicked = st.button(
         "Measure latency",
         type="primary",
         icon=":material/timer:",
         key="latency_measure",
         disabled=busy,
-    ):
+    )
+    if clicked and not busy:  # a click that raced a running sweep starts nothing
         job = LatencyJob(design, options).start()
         state.set_latency_job(key, job)
         busy = True
@@ -213,7 +214,7 @@ def latency_panel(design: Design) -> None:
             "CPU): the page stays usable meanwhile."
         )
         return
-    show_latency(report)
+    show_latency(report, state.latency_seconds().get(key))
 
 
 def _collect(design: Design, options: LatencyOptions, job: LatencyJob) -> None:
@@ -223,6 +224,7 @@ def _collect(design: Design, options: LatencyOptions, job: LatencyJob) -> None:
         state.latency_results()[(design.hash, options)] = job.error
         return
     state.latency_results()[(design.hash, options)] = job.report
+    state.latency_seconds()[(design.hash, options)] = job.seconds
     _keep(design, options, job.report)
 
 
@@ -256,11 +258,12 @@ def _keep(design: Design, options: LatencyOptions, report: LatencyReport) -> Non
     )
 
 
-def show_latency(report: LatencyReport) -> None:
+def show_latency(report: LatencyReport, seconds: float | None = None) -> None:
     where = "GPU: " + report.device_name if report.device == "cuda" else "CPU only (no GPU)"
+    took = f" · the sweep took {seconds:.1f} s" if seconds is not None else ""
     st.markdown(
         f"**Device:** {where} · {report.num_threads} CPU thread(s) · "
-        f"{report.precision} · torch {report.torch_version}"
+        f"{report.precision} · torch {report.torch_version}{took}"
     )
     if report.cut_short:
         st.warning("The sweep was cut short by the time budget or memory; see the status column.")

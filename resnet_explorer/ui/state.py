@@ -46,6 +46,7 @@ _RUNS = "_script_runs"
 _CLOCK = "_run_started"
 _LATENCY_JOB = "_latency_job"
 _LATENCY_RESULTS = "_latency_results"
+_LATENCY_SECONDS = "_latency_seconds"
 _STARTED = "_session_started"
 _URL_NOTICE = "_url_notice"
 _COMPARE_URL = "_compare_from_url"
@@ -296,6 +297,11 @@ def latency_results() -> dict:
     """Finished latency sweeps of this session, by (design hash, options): the report, or the
     message saying why it failed."""
     return st.session_state.setdefault(_LATENCY_RESULTS, {})
+
+
+def latency_seconds() -> dict:
+    """How long each finished sweep of `latency_results` took (seconds), by the same key."""
+    return st.session_state.setdefault(_LATENCY_SECONDS, {})
 
 
 # --- Compare ------------------------------------------------------------------------------------
