@@ -20,7 +20,7 @@ def python_code(design: Design) -> str:
         if key == "final_norm":
             if value == (data["activation_order"] == "full_preact"):
                 continue  # derived from the activation order
-        elif value == defaults[key]:
+        elif value == defaults.get(key):
             continue
         if key == "stages":
             lines.append("    stages=[")

@@ -35,8 +35,9 @@ from pydantic_core import PydanticCustomError
 
 from resnet_explorer import jsonio, validation
 from resnet_explorer.errors import DesignError
+from resnet_explorer.regnet import regnet_stages
 from resnet_explorer.shapes import (
-    channels_per_group,
+    StageShape,
     network_depth,
     norm_groups,
     stage_shapes,
@@ -45,7 +46,8 @@ from resnet_explorer.shapes import (
 from resnet_explorer.validation import first_field, short
 
 BlockType = Literal["basic", "bottleneck"]
-StemType = Literal["imagenet", "cifar", "deep", "deep_tiered"]
+StemType = Literal["imagenet", "cifar", "deep", "deep_tiered", "simple"]
+StemPool = Literal["max", "conv"]
 ShortcutOption = Literal["A", "B", "C", "D", "none"]
 ActivationOrder = Literal[
     "original", "bn_after_add", "relu_before_add", "relu_only_preact", "full_preact"
@@ -54,9 +56,23 @@ ActivationFunction = Literal["relu", "gelu", "silu"]
 Normalization = Literal["batch", "group", "none"]
 StridePlacement = Literal["3x3", "1x1"]
 InitScheme = Literal["kaiming_fan_out", "kaiming_fan_in", "xavier", "torch_default"]
+Attention = Literal["none", "se", "eca"]
+SEConvention = Literal["senet", "regnet"]
+AntiAlias = Literal["none", "avg", "blur"]
+ModuleNames = Literal["torchvision", "regnet"]
 
 BLOCK_TYPES: tuple[str, ...] = ("basic", "bottleneck")
-STEMS: tuple[str, ...] = ("imagenet", "cifar", "deep", "deep_tiered")
+STEMS: tuple[str, ...] = ("imagenet", "cifar", "deep", "deep_tiered", "simple")
+STEM_POOLS: tuple[str, ...] = ("max", "conv")
+ATTENTIONS: tuple[str, ...] = ("none", "se", "eca")
+SE_CONVENTIONS: tuple[str, ...] = ("senet", "regnet")
+ANTI_ALIASES: tuple[str, ...] = ("none", "avg", "blur")
+MODULE_NAMES: tuple[str, ...] = ("torchvision", "regnet")
+OUTPUT_STRIDES: tuple[int, ...] = (8, 16, 32)
+
+#: At most this many blocks in a design (ResNet-1202 has 600): bounds what one design, one
+#: share link, may cost to count, build, trace and draw.
+MAX_BLOCKS = 1000
 SHORTCUTS: tuple[str, ...] = ("A", "B", "C", "D", "none")
 ACTIVATION_ORDERS: tuple[str, ...] = (
     "original",
@@ -83,6 +99,28 @@ ACTIVATION_ORDER_DESCRIPTIONS: dict[str, str] = {
     "relu_before_add": "(c) ReLU before the addition: conv-BN-ReLU ... conv-BN-ReLU, add",
     "relu_only_preact": "(d) ReLU-only pre-activation: ReLU-conv-BN ..., add",
     "full_preact": "(e) full pre-activation: BN-ReLU-conv ..., add",
+}
+STEM_DESCRIPTIONS: dict[str, str] = {
+    "imagenet": "7x7/2 conv, norm, activation, 3x3/2 max-pool (torchvision)",
+    "cifar": "3x3/1 conv, norm, activation, no pool (He et al. 2015, CIFAR)",
+    "deep": "three 3x3 convs, the first /2, then the pool (ResNet-C, timm 'deep')",
+    "deep_tiered": "three 3x3 convs of widening width, then the pool (timm 'deep_tiered')",
+    "simple": "3x3/2 conv, norm, activation, no pool (pycls / RegNet)",
+}
+ATTENTION_DESCRIPTIONS: dict[str, str] = {
+    "none": "no channel attention",
+    "se": "squeeze-excitation (Hu et al. 2018)",
+    "eca": "efficient channel attention, a 1-D conv over pooled channels (Wang et al. 2020)",
+}
+SE_CONVENTION_DESCRIPTIONS: dict[str, str] = {
+    "senet": "SE-ResNet / timm: after the branch's last norm, ratio of the block's output "
+    "(1/16), rounded to a multiple of 8",
+    "regnet": "RegNetY / pycls: after the bottleneck's 3x3, ratio of the block's input (0.25)",
+}
+ANTI_ALIAS_DESCRIPTIONS: dict[str, str] = {
+    "none": "strided convs and the max-pool downsample directly",
+    "avg": "stride moved to a 2x2 average pool after the strided conv (timm aa_layer=AvgPool2d)",
+    "blur": "stride moved to a 3x3 binomial blur pool (Zhang 2019, timm BlurPool2d)",
 }
 PREACT_ORDERS: frozenset[str] = frozenset({"relu_only_preact", "full_preact"})
 
@@ -115,6 +153,15 @@ def _whole_stride(value: Any) -> Any:
 Stride = Annotated[Literal[1, 2], BeforeValidator(_whole_stride)]
 
 
+def _whole_output_stride(value: Any) -> Any:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise PydanticCustomError("literal_error", "Input should be 8, 16, 32 or null")
+    return value
+
+
+OutputStride = Annotated[Literal[8, 16, 32] | None, BeforeValidator(_whole_output_stride)]
+
+
 class Stage(BaseModel):
     """One stage: ``blocks`` residual blocks of ``width`` planes, the first with ``stride``."""
 
@@ -128,6 +175,20 @@ class Stage(BaseModel):
     block: BlockType | None = Field(
         default=None, description="block type of this stage; None = the design's block type"
     )
+    groups: StrictInt | None = Field(
+        default=None, ge=1, le=1024, description="groups of this stage's 3x3; None = design's"
+    )
+    group_width: StrictInt | None = Field(
+        default=None, ge=1, le=8192, description="channels per group of this stage's 3x3"
+    )
+    bottleneck_ratio: StrictFloat | None = Field(
+        default=None, gt=0, le=16, allow_inf_nan=False, description="this stage's 3x3 width / width"
+    )
+
+
+#: Stage fields that appear in a design's JSON only when set (they came after format 1, so
+#: older designs keep their canonical JSON and hash).
+_OPTIONAL_STAGE_FIELDS = ("block", "groups", "group_width", "bottleneck_ratio")
 
 
 class DesignDraft:
@@ -140,7 +201,15 @@ class DesignDraft:
         fields["stages"] = tuple(
             s
             if isinstance(s, Stage)
-            else StageDraft(s["blocks"], s["width"], s.get("stride", 1), s.get("block"))
+            else StageDraft(
+                s["blocks"],
+                s["width"],
+                s.get("stride", 1),
+                s.get("block"),
+                s.get("groups"),
+                s.get("group_width"),
+                s.get("bottleneck_ratio"),
+            )
             for s in fields["stages"]
         )
         self.__dict__ = fields
@@ -157,6 +226,9 @@ class StageDraft(NamedTuple):
     width: int
     stride: int = 1
     block: str | None = None
+    groups: int | None = None
+    group_width: int | None = None
+    bottleneck_ratio: float | None = None
 
 
 def _stages(*spec: tuple[int, int, int]) -> tuple[Stage, ...]:
@@ -181,6 +253,11 @@ class Design(BaseModel):
     # stem
     stem: StemType = "imagenet"
     stem_width: StrictInt = Field(default=64, ge=1, le=1024)
+    stem_pool: StemPool = Field(
+        default="max",
+        description="the stem's downsampling pool: 3x3/2 max-pool, or (ResNet-RS, timm "
+        "replace_stem_pool) a 3x3/2 conv with norm and activation",
+    )
     # body
     stages: tuple[Stage, ...] = Field(default=_DEFAULT_STAGES, min_length=1, max_length=12)
     block: BlockType = "basic"
@@ -189,6 +266,30 @@ class Design(BaseModel):
     groups: StrictInt = Field(default=1, ge=1, le=1024)
     width_per_group: StrictInt = Field(default=64, ge=1, le=4096)
     width_factor: StrictFloat = Field(default=1.0, gt=0, le=32, allow_inf_nan=False)
+    group_width: StrictInt | None = Field(
+        default=None,
+        ge=1,
+        le=8192,
+        description="channels per group of the bottleneck's 3x3 (RegNet): groups = inner width "
+        "/ group width; instead of groups",
+    )
+    bottleneck_ratio: StrictFloat | None = Field(
+        default=None,
+        gt=0,
+        le=16,
+        allow_inf_nan=False,
+        description="the bottleneck's 3x3 width over the stage width (RegNet's b, 1.0); "
+        "instead of width_per_group",
+    )
+    attention: Attention = "none"
+    se_ratio: StrictFloat = Field(default=0.0625, gt=0, le=1, allow_inf_nan=False)
+    se_convention: SEConvention = "senet"
+    output_stride: OutputStride = Field(
+        default=None,
+        description="downsampling kept at most this (8, 16, 32): later strides become dilations "
+        "(segmentation backbones)",
+    )
+    anti_alias: AntiAlias = "none"
     shortcut: ShortcutOption = "B"
     activation_order: ActivationOrder = "original"
     activation: ActivationFunction = "relu"
@@ -203,6 +304,12 @@ class Design(BaseModel):
         "defaults to True for full_preact",
     )
     dropout: StrictFloat = Field(default=0.0, ge=0, lt=1, allow_inf_nan=False)
+    # checkpoints
+    module_names: ModuleNames = Field(
+        default="torchvision",
+        description="module names of the built model: torchvision/timm ResNet (conv1, "
+        "layer1.0.conv1, fc) or timm RegNet (stem.conv, s1.b1.conv1.conv, head.fc)",
+    )
 
     # --- construction -------------------------------------------------------------------
 
@@ -224,6 +331,49 @@ class Design(BaseModel):
             raise DesignError(_format_validation_error(exc), field=first_field(exc)) from None
 
     @classmethod
+    def regnet(
+        cls,
+        depth: int,
+        w0: float,
+        wa: float,
+        wm: float,
+        group_width: int,
+        bottleneck_ratio: float = 1.0,
+        se: float = 0.0,
+        **fields: Any,
+    ) -> Design:
+        """The RegNet with these parameters (Radosavovic et al. 2020), as pycls and timm build
+        it: the simple stem (32 channels), stages of the quantized widths (`regnet.py`), each
+        of stride 2, bottlenecks of ratio ``bottleneck_ratio`` with 3x3 groups of
+        ``group_width`` channels, squeeze-excitation of ratio ``se`` of the block input
+        (RegNetY; 0: RegNetX), timm's module names. ``fields`` override any other field.
+        """
+        try:
+            stages = regnet_stages(depth, w0, wa, wm, group_width, bottleneck_ratio)
+        except (ValueError, ZeroDivisionError, OverflowError) as exc:
+            raise DesignError(
+                f"RegNet parameters depth={depth!r}, w0={w0!r}, wa={wa!r}, wm={wm!r} give no "
+                f"network ({exc}); use depth >= 1, w0 > 0, wa >= 0, wm > 1"
+            ) from None
+        data: dict[str, Any] = {
+            "stem": "simple",
+            "stem_width": 32,
+            "block": "bottleneck",
+            "expansion": 1,
+            "bottleneck_ratio": float(bottleneck_ratio),
+            "group_width": group_width,
+            "stages": [
+                {"blocks": s.blocks, "width": s.width, "stride": 2}
+                | ({"group_width": s.group_width} if s.group_width != group_width else {})
+                for s in stages
+            ],
+            "module_names": "regnet",
+        }
+        if se:
+            data.update(attention="se", se_ratio=float(se), se_convention="regnet")
+        return cls(**{**data, **fields})
+
+    @classmethod
     def unvalidated(cls, data: dict[str, Any]) -> DesignDraft:
         """The fields of a design from ``data`` WITHOUT validation, defaults and derived
         defaults filled in: for counting a draw before paying for its validation (the
@@ -242,31 +392,24 @@ class Design(BaseModel):
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Design:
-        self._check_knob_combinations()
-        self._check_group_shares()
-        shapes = stage_shapes(self)
-        channels = self.stem_width
-        for i, shape in enumerate(shapes):
-            if self.shortcut == "A" and shape.out_channels < channels:
-                raise ValueError(
-                    f"shortcut='A': stage {i} narrows {channels} -> {shape.out_channels} "
-                    "channels, which zero-padding cannot do; use B, C or D, or widen the stage"
-                )
-            if self.norm == "group":
-                # a stage's own norms see its inner and output widths at its output size; its
-                # input width was checked with the stage before (or is the stem's)
-                self._check_group_norm(i, (shape.inner, shape.out_channels), shape.out_size)
-            channels = shape.out_channels
-        factor = self.downsampling()
-        if self.image_size < factor:
-            raise ValueError(
-                f"image_size={self.image_size} is too small: the design downsamples by {factor} "
-                f"(stem /{self.stem_stride()}, stages /{factor // self.stem_stride()}); use "
-                f"image_size >= {factor}"
-            )
+        # One pass, cheap: the design-space sampler validates thousands of designs.
+        self._check_size()
+        self._check_block_knobs()
+        self._check_stem_knobs()
+        self._check_attention_and_dilation()
+        self._check_module_names()
+        self._check_shapes(stage_shapes(self))  # stage_shapes refuses impossible widths
         return self
 
-    def _check_knob_combinations(self) -> None:
+    def _check_size(self) -> None:
+        blocks = sum(stage.blocks for stage in self.stages)
+        if blocks > MAX_BLOCKS:
+            raise ValueError(
+                f"stages: the design has {blocks:,} blocks; at most {MAX_BLOCKS:,} are accepted "
+                "(ResNet-1202 has 600)"
+            )
+
+    def _check_block_knobs(self) -> None:
         kinds = {stage.block or self.block for stage in self.stages}
         if "basic" in kinds and (self.groups != 1 or self.width_per_group != 64):
             raise ValueError(
@@ -274,6 +417,24 @@ class Design(BaseModel):
                 "convolutions (ResNeXt) apply to bottleneck blocks only; use groups=1 and "
                 "width_per_group=64 with basic blocks"
             )
+        for name in ("group_width", "bottleneck_ratio"):
+            if "basic" in kinds and getattr(self, name) is not None:
+                raise ValueError(
+                    f"{name}={getattr(self, name):g}: group width and bottleneck ratio apply to "
+                    "bottleneck blocks only, and this design has basic blocks"
+                )
+        if self.group_width is not None and self.groups != 1:
+            raise ValueError(
+                f"groups={self.groups}, group_width={self.group_width}: set the number of "
+                "groups or the width of a group, not both"
+            )
+        if self.bottleneck_ratio is not None and self.width_per_group != 64:
+            raise ValueError(
+                f"bottleneck_ratio={self.bottleneck_ratio:g}, width_per_group="
+                f"{self.width_per_group}: both set the 3x3 width; use one (width_per_group=64)"
+            )
+        for i, stage in enumerate(self.stages):
+            self._check_stage_knobs(i, stage)
         if self.shortcut == "none" and self.zero_init_residual:
             raise ValueError(
                 "zero_init_residual=True: a plain network (shortcut 'none') would output zeros; "
@@ -284,25 +445,120 @@ class Design(BaseModel):
                 f"stochastic_depth={self.stochastic_depth}: dropping a block of a plain network "
                 "(shortcut 'none') drops the whole signal; use 0"
             )
+
+    def _check_stage_knobs(self, i: int, stage: Stage) -> None:
+        overrides = {
+            name: getattr(stage, name)
+            for name in ("groups", "group_width", "bottleneck_ratio")
+            if getattr(stage, name) is not None
+        }
+        if not overrides:
+            return
+        if (stage.block or self.block) == "basic":
+            name, value = next(iter(overrides.items()))
+            raise ValueError(
+                f"stages[{i}].{name}={value:g}: groups, group width and bottleneck ratio apply "
+                f"to bottleneck blocks only, and stage {i} has basic blocks"
+            )
+        group_width = stage.group_width or self.group_width
+        if stage.groups is not None and group_width is not None:
+            raise ValueError(
+                f"stages[{i}].groups={stage.groups} with group_width={group_width}: set the "
+                "number of groups or the width of a group, not both"
+            )
+
+    def _check_stem_knobs(self) -> None:
         if self.stem == "deep_tiered" and self.stem_width < 8:
             raise ValueError(f"stem_width={self.stem_width}: the tiered deep stem needs >= 8")
         if self.stem == "deep" and self.stem_width < 2:
             raise ValueError(f"stem_width={self.stem_width}: the deep stem needs >= 2")
+        if self.stem_pool == "conv" and self.stem in ("cifar", "simple"):
+            raise ValueError(
+                f"stem_pool='conv' replaces the stem's max-pool, and the {self.stem!r} stem has "
+                "none; use the imagenet or a deep stem"
+            )
 
-    def _check_group_shares(self) -> None:
-        """Each group of a stage's 3x3 conv must get a whole number (>= 1) of channels."""
-        for i, stage in enumerate(self.stages):
-            kind = stage.block or self.block
-            per_group = channels_per_group(self, kind, stage.width)
-            if per_group < 1 or per_group != int(per_group):
-                knobs = f"width_factor={self.width_factor:g}"
-                if kind == "bottleneck":
-                    knobs += f", groups={self.groups}, width_per_group={self.width_per_group}"
+    def _check_attention_and_dilation(self) -> None:
+        kinds = {stage.block or self.block for stage in self.stages}
+        if self.attention == "se" and self.se_convention == "regnet" and "basic" in kinds:
+            raise ValueError(
+                "se_convention='regnet' places squeeze-excitation after a bottleneck's 3x3; "
+                "basic blocks take se_convention='senet'"
+            )
+        stride = self.output_stride
+        if stride is None or stride >= self.downsampling():
+            return  # nothing is dilated
+        if stride < self.stem_stride():
+            raise ValueError(
+                f"output_stride={stride} is below the stem's own downsampling "
+                f"(/{self.stem_stride()}); use one of {OUTPUT_STRIDES} that is at least that"
+            )
+        if self.shortcut == "D":
+            raise ValueError(
+                f"shortcut='D' with output_stride={stride}: timm pools that shortcut with a "
+                "'same'-padded 2x2 average in dilated stages, which is not built here; use B"
+            )
+        if self.anti_alias != "none":
+            raise ValueError(
+                f"anti_alias={self.anti_alias!r} with output_stride={stride}: the anti-aliasing "
+                "pool replaces a stride that dilation removes; use one or the other"
+            )
+
+    def _check_module_names(self) -> None:
+        if self.module_names != "regnet":
+            return
+        problems = []
+        if self.stem != "simple":
+            problems.append(f"stem={self.stem!r} (needs 'simple')")
+        if any((stage.block or self.block) != "bottleneck" for stage in self.stages):
+            problems.append("basic blocks (needs bottlenecks)")
+        if self.activation_order != "original":
+            problems.append(f"activation_order={self.activation_order!r} (needs 'original')")
+        if self.shortcut not in ("B", "D"):
+            problems.append(f"shortcut={self.shortcut!r} (needs B or D)")
+        if self.anti_alias != "none" or self.final_norm:
+            problems.append("anti-aliasing or a final norm (RegNet has neither)")
+        if problems:
+            raise ValueError(
+                "module_names='regnet' gives timm RegNet's names, which exist for RegNet-shaped "
+                "designs only; this design has " + "; ".join(problems)
+            )
+
+    def _check_shapes(self, shapes: tuple[StageShape, ...]) -> None:
+        channels = self.stem_width
+        if self.anti_alias == "avg" and self.stem_stride() == 4:
+            self._check_even(-1, -(-self.image_size // 2))
+        for i, shape in enumerate(shapes):
+            if self.shortcut == "A" and shape.out_channels < channels:
                 raise ValueError(
-                    f"stages[{i}].width={stage.width} is not divisible into groups: with {knobs} "
-                    f"each group would get {per_group:g} channels; it must be a whole number "
-                    ">= 1 (change the width, width_per_group or width_factor)"
+                    f"shortcut='A': stage {i} narrows {channels} -> {shape.out_channels} "
+                    "channels, which zero-padding cannot do; use B, C or D, or widen the stage"
                 )
+            if self.norm == "group":
+                # a stage's own norms see its inner and output widths at its output size; its
+                # input width was checked with the stage before (or is the stem's)
+                self._check_group_norm(i, (shape.inner, shape.out_channels), shape.out_size)
+            if self.anti_alias == "avg" and shape.stride != 1:
+                self._check_even(i, shape.in_size)
+            channels = shape.out_channels
+        factor = self.downsampling()
+        if self.image_size < factor:
+            raise ValueError(
+                f"image_size={self.image_size} is too small: the design downsamples by {factor} "
+                f"(stem /{self.stem_stride()}, stages /{factor // self.stem_stride()}); use "
+                f"image_size >= {factor}"
+            )
+
+    def _check_even(self, stage: int, size: int) -> None:
+        """timm's average anti-aliasing pool (2x2, stride 2) floors odd sizes where the
+        shortcut rounds up: refuse the sizes where they would disagree."""
+        if size % 2:
+            where = "the stem's pool" if stage < 0 else f"stage {stage}"
+            raise ValueError(
+                f"anti_alias='avg': {where} downsamples a {size}x{size} map, and timm's 2x2 "
+                "average pool needs an even size there; use anti_alias='blur' or an image_size "
+                "that stays even"
+            )
 
     def _check_group_norm(self, stage: int, widths: tuple[int, ...], size: int) -> None:
         """A group norm over a single value per group (1x1 maps, one channel per group)
@@ -343,11 +599,17 @@ class Design(BaseModel):
     # --- serialization ---------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-able dict with every field."""
+        """Plain JSON-able dict: every field of format 1, and the later fields (`LATER_FIELDS`)
+        only where they differ from their default, so that a design's canonical JSON, and its
+        hash, did not change when the format grew."""
         data = self.model_dump(mode="json")
+        for name in LATER_FIELDS:
+            if data[name] == _FIELD_DEFAULTS[name]:
+                del data[name]
         for stage in data["stages"]:
-            if stage["block"] is None:
-                del stage["block"]
+            for name in _OPTIONAL_STAGE_FIELDS:
+                if stage[name] is None:
+                    del stage[name]
         return data
 
     def to_json(self, *, indent: int | None = None) -> str:
@@ -382,7 +644,7 @@ class Design(BaseModel):
         """Compact URL-safe encoding (only fields that differ from `Design()`), see `from_url`."""
         data = self.to_dict()
         defaults = Design().to_dict()
-        diff = {k: v for k, v in data.items() if defaults[k] != v and k != "final_norm"}
+        diff = {k: v for k, v in data.items() if defaults.get(k) != v and k != "final_norm"}
         if self.final_norm != default_final_norm(self.activation_order):
             diff["final_norm"] = self.final_norm  # only when it differs from the derived default
         raw = json.dumps(diff, sort_keys=True, separators=(",", ":")).encode()
@@ -424,6 +686,19 @@ class Design(BaseModel):
 
 
 _FIELD_DEFAULTS = {name: field.default for name, field in Design.model_fields.items()}
+
+#: Fields added after format 1 (the RegNet / SE / dilation family): written only when set.
+LATER_FIELDS = (
+    "stem_pool",
+    "group_width",
+    "bottleneck_ratio",
+    "attention",
+    "se_ratio",
+    "se_convention",
+    "output_stride",
+    "anti_alias",
+    "module_names",
+)
 
 
 def _format_validation_error(exc: ValidationError) -> str:

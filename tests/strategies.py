@@ -61,7 +61,33 @@ def design_dicts(draw):
     if grouped:
         data["groups"] = draw(st.sampled_from([2, 4]))
         data["width_per_group"] = draw(st.sampled_from([16, 32]))
+    data.update(draw(family_knobs(block, grouped)))
     return data
+
+
+@st.composite
+def family_knobs(draw, block: str, grouped: bool):
+    """The RegNet / SE / ECA / dilation / anti-aliasing knobs (some draws are invalid)."""
+    knobs: dict = {}
+    if draw(st.booleans()):
+        knobs["stem"] = draw(st.sampled_from(["simple", "imagenet", "deep"]))
+        if knobs["stem"] != "simple" and draw(st.booleans()):
+            knobs["stem_pool"] = "conv"
+    attention = draw(st.sampled_from(["none", "none", "se", "eca"]))
+    if attention != "none":
+        knobs["attention"] = attention
+        knobs["se_ratio"] = draw(st.sampled_from([0.0625, 0.25, 0.5]))
+        if block == "bottleneck" and draw(st.booleans()):
+            knobs["se_convention"] = "regnet"
+    if block == "bottleneck" and not grouped and draw(st.booleans()):
+        knobs["group_width"] = draw(st.sampled_from([2, 4, 8]))
+        if draw(st.booleans()):
+            knobs["bottleneck_ratio"] = draw(st.sampled_from([0.5, 1.0, 2.0]))
+    if draw(st.integers(0, 3)) == 0:
+        knobs["anti_alias"] = draw(st.sampled_from(["avg", "blur"]))
+    elif draw(st.integers(0, 3)) == 0:
+        knobs["output_stride"] = draw(st.sampled_from([8, 16]))
+    return knobs
 
 
 @st.composite

@@ -19,6 +19,8 @@ from resnet_explorer.analysis.flops import fvcore_batch
 # are the blocks of resnet110 / preact_resnet164, which are traced.
 HEAVY = {"resnext101_32x8d", "resnext101_64x4d", "wide_resnet101_2", "resnet1202"}
 HEAVY |= {"preact_resnet1001"}
+# The 12-32 GF RegNets: their counts equal pycls's published figures (test_presets_family).
+HEAVY |= {f"regnet{kind}_{gf}" for kind in "xy" for gf in ("120", "160", "320")}
 TRACED = [n for n in presets.names() if n not in HEAVY]
 
 

@@ -187,6 +187,9 @@ def test_a_new_stage_row_starts_as_a_copy_of_the_last_stage():
         "width": 512,
         "stride": 2,
         "block": "bottleneck",
+        "groups": None,
+        "group_width": None,
+        "bottleneck_ratio": None,
     }
     # a row the user emptied again is left out instead of being an error
     empty = {"blocks": None, "width": None, "stride": None, "block": None}

@@ -42,7 +42,7 @@ def test_the_design_survives_moving_between_pages():
 def test_a_design_over_the_size_cap_gets_messages_not_tracebacks(path):
     from resnet_explorer import Design
 
-    huge = Design(stages=[{"blocks": 400, "width": 2048}] * 3, block="bottleneck")
+    huge = Design(stages=[{"blocks": 300, "width": 2048}] * 3, block="bottleneck")
     at = run_page(path, query={"d": huge.to_url()})
     assert_no_exception(at)
     assert any("the cap is 1,000,000,000" in w.value for w in at.sidebar.warning)

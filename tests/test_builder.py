@@ -193,7 +193,7 @@ def test_same_seed_same_weights():
 
 
 def test_oversized_design_is_refused_before_allocation():
-    huge = Design(stages=[{"blocks": 1000, "width": 8192}] * 4, block="bottleneck")
+    huge = Design(stages=[{"blocks": 250, "width": 8192}] * 4, block="bottleneck")
     start = time.perf_counter()
     with pytest.raises(DesignTooLarge, match="parameters; the cap is"):
         build_model(huge)

@@ -77,7 +77,7 @@ INVALID = [
     ({"num_classes": -1}, "num_classes", "-1"),
     ({"image_size": 16}, "image_size=16", "image_size >= 32"),
     ({"shortcut": "E"}, "shortcut", "'A', 'B', 'C', 'D' or 'none'"),
-    ({"stem": "huge"}, "stem", "'imagenet', 'cifar', 'deep' or 'deep_tiered'"),
+    ({"stem": "huge"}, "stem", "'imagenet', 'cifar', 'deep', 'deep_tiered' or 'simple'"),
     ({"activation_order": "post"}, "activation_order", "'full_preact'"),
     ({"block": "triple"}, "block", "'basic' or 'bottleneck'"),
     ({"colour": "red"}, "colour", "unknown field"),

@@ -24,10 +24,10 @@ from resnet_explorer.explore import (
     top_k,
 )
 from resnet_explorer.explore.results import ResultsError
-from resnet_explorer.explore.space import regnet_widths
 from resnet_explorer.plan import BlockSpec, block_ops
 from resnet_explorer.plan.counts import _rows, block_totals, network_totals
 from resnet_explorer.plan.ops import cost, total
+from resnet_explorer.regnet import quantized_widths as regnet_widths
 
 EXAMPLE = "examples/space_cifar.json"
 
@@ -150,7 +150,7 @@ def test_cached_block_totals_equal_the_sum_over_the_block_ops_exhaustively():
         per_op = [cost(op) for op in block_ops(spec)]
         for field in ("params", "macs", "fvcore", "activations", "outputs", "bias_adds"):
             assert getattr(counts, field) == sum(getattr(c, field) for c in per_op)
-        rows = _rows("x.", 0, block_ops(spec))
+        rows = _rows("x.", 0, block_ops(spec), "x", "x")
         assert sum(r.params for r in rows) == counts.params
 
 

@@ -265,7 +265,7 @@ def test_cli_refuses_a_foreign_library(tmp_path, capsys):
 
 
 def test_a_design_over_the_size_cap_is_reported_without_diagrams_or_memory():
-    huge = Design(stages=[{"blocks": 400, "width": 2048}] * 3, block="bottleneck")
+    huge = Design(stages=[{"blocks": 300, "width": 2048}] * 3, block="bottleneck")
     html = build_report(
         [Candidate("huge", huge, "file"), Candidate("r18", presets.get("resnet18"))]
     )

@@ -48,27 +48,13 @@ def quiet() -> Iterator[None]:
 
 
 def layer_group(layers: list[LayerCount]) -> list[str]:
-    """For each layer: ``stem``, ``layerN`` (its stage) or ``head``.
-
-    The analytic layers carry ``stage=None`` for both stem and head; forward order tells them
-    apart (everything before the first block is stem).
-    """
-    groups: list[str] = []
-    seen_stage = False
-    for layer in layers:
-        if layer.stage is not None:
-            seen_stage = True
-            groups.append(f"layer{layer.stage + 1}")
-        else:
-            groups.append("head" if seen_stage else "stem")
-    return groups
+    """For each layer: ``stem``, its stage's module name (``layer1``, ``s1``) or ``head``."""
+    return [layer.group for layer in layers]
 
 
 def block_name(layer: LayerCount) -> str | None:
-    """``layer1.0`` for a layer inside a block, None for stem and head."""
-    if layer.stage is None:
-        return None
-    return ".".join(layer.name.split(".")[:2])
+    """The block's module path (``layer1.0``, ``s1.b1``) for a layer inside one, else None."""
+    return layer.block
 
 
 #: Held while code changes torch's process-wide CPU thread count (fvcore traces, CPU timing),

@@ -2,33 +2,40 @@
 
 Conventions (all for one image, then x batch size):
 
-* **MACs**: multiply-accumulates of convolutions and linear layers, from the design alone.
-  torchvision publishes these as "GFLOPS", pycls as "flops".
+* **MACs**: multiply-accumulates of convolutions and linear layers, from the design alone,
+  bias additions left out. torchvision publishes these as "GFLOPS".
 * **fvcore**: what fvcore's ``FlopCountAnalysis`` reports; also one per multiply-add, but it
   adds batch/group norm and the global average pool. Computed analytically (exact, tested) and,
   on request, measured by tracing the built model.
 * **FLOPs** = 2 x MACs: a multiply and an add count as two, as in PyTorch's ``FlopCounterMode``
   and in hardware peak FLOP/s figures.
+* **pycls "flops"** = MACs + the bias additions of the classifier and of squeeze-excitation's
+  1x1 convs (pycls counts a biased layer's additions); pycls's **"acts"** are fvcore's activation
+  count plus the stem max-pool's output where there is one (RegNet's simple stem has none).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from resnet_explorer.analysis._common import block_name, cpu_threads, layer_group, plain, quiet
 from resnet_explorer.analysis.analytic import layer_counts, totals
 from resnet_explorer.design import Design
+from resnet_explorer.plan import plan
+from resnet_explorer.shapes import norm_groups
 
 #: Why tools disagree; shown next to the figures.
 CONVENTIONS = (
     "Tools count different things. MACs (multiply-accumulates of convolutions and the linear "
-    "layer) is what torchvision publishes as 'GFLOPS' and pycls as 'flops': ResNet-50 has "
-    "4.09 G. fvcore's FlopCountAnalysis also counts one multiply-add as one flop, but adds batch "
-    "norm (2 per element at inference), group norm and the global average pool, and skips "
-    "max-pooling, additions and activations: 4.11 G. PyTorch's FlopCounterMode, and the peak "
-    "FLOP/s of hardware, count a multiply and an add as two FLOPs, so they report 2 x MACs: "
-    "8.18 G. None is wrong; compare figures only within one convention."
+    "layer) is what torchvision publishes as 'GFLOPS': ResNet-50 has 4.09 G. fvcore's "
+    "FlopCountAnalysis also counts one multiply-add as one flop, but adds batch norm (2 per "
+    "element at inference), group norm and the global average pool, and skips max-pooling, "
+    "additions and activations: 4.11 G. PyTorch's FlopCounterMode, and the peak FLOP/s of "
+    "hardware, count a multiply and an add as two FLOPs, so they report 2 x MACs: 8.18 G. "
+    "pycls's 'flops' are the MACs plus the bias additions (the classifier's 1,000 for "
+    "ResNet-50: 4,089,185,256; RegNetY's squeeze-excitation adds its own), and its 'acts' add "
+    "the stem max-pool's output to fvcore's activation count. None is wrong; compare figures "
+    "only within one convention."
 )
 
 
@@ -76,6 +83,7 @@ class FlopReport:
     macs: int
     fvcore: int
     flops: int
+    pycls_flops: int
     gmacs: float
     gflops: float
     by_stage: tuple[FlopGroup, ...]
@@ -93,7 +101,7 @@ class FlopReport:
 
 def _groups(design: Design) -> tuple[tuple[FlopGroup, ...], tuple[FlopGroup, ...]]:
     layers = layer_counts(design)
-    stage_names = ["stem", *(f"layer{i + 1}" for i in range(len(design.stages))), "head"]
+    stage_names = ["stem", *(s.name for s in plan(design).stages), "head"]
     stages = {name: [0, 0] for name in stage_names}
     blocks: dict[str, list[int]] = {}
     for layer, group in zip(layers, layer_group(layers), strict=True):
@@ -110,10 +118,10 @@ def _groups(design: Design) -> tuple[tuple[FlopGroup, ...], tuple[FlopGroup, ...
     )
 
 
-def _level(name: str) -> str:
+def _level(name: str, stages: set[str]) -> str:
     """stage (``layer1``), block (``layer1.0``) or layer (anything inside, and stem/head)."""
     parts = name.split(".")
-    if not parts[0].startswith("layer"):
+    if parts[0] not in stages:
         return "layer"
     return {1: "stage", 2: "block"}.get(len(parts), "layer")
 
@@ -127,7 +135,7 @@ def fvcore_batch(design: Design) -> int:
     for layer in layer_counts(design):
         if layer.kind == "norm":
             channels = layer.params // 2
-            if channels // math.gcd(32, channels) * (layer.outputs // channels) == 1:
+            if channels // norm_groups(channels) * (layer.outputs // channels) == 1:
                 return 2
     return 1
 
@@ -156,14 +164,15 @@ def measure_fvcore(design: Design) -> FvcoreMeasurement:
         total = int(analysis.total()) // batch
         by_module = {k: int(v) // batch for k, v in analysis.by_module().items()}
         skipped = {str(k): int(v) for k, v in analysis.unsupported_ops().items()}
+    stage_names = {s.name for s in plan(design).stages}
     rows = []
     for name, count in by_module.items():
         if name:
-            rows.append(ModuleFlops(name, _level(name), int(count)))
-    # stages: top-level modules, grouped into stem / layerN / head in forward order
+            rows.append(ModuleFlops(name, _level(name, stage_names), int(count)))
+    # stages: top-level modules, grouped into stem / the stages / head in forward order
     stages: dict[str, int] = {"stem": 0}
     for name, _ in model.named_children():
-        key = name if name.startswith("layer") else ("head" if len(stages) > 1 else "stem")
+        key = name if name in stage_names else ("head" if len(stages) > 1 else "stem")
         stages[key] = stages.get(key, 0) + int(by_module.get(name, 0))
     stages.setdefault("head", 0)
     head = stages.pop("head")
@@ -189,6 +198,7 @@ def flops(design: Design, *, measure: bool = True) -> FlopReport:
         macs=counts.macs,
         fvcore=counts.fvcore,
         flops=counts.flops,
+        pycls_flops=counts.pycls_flops,
         gmacs=counts.macs / 1e9,
         gflops=counts.flops / 1e9,
         by_stage=by_stage,

@@ -14,6 +14,9 @@ from resnet_explorer.analysis.analytic import layer_counts
 from resnet_explorer.design import Design
 from resnet_explorer.plan import plan
 
+#: Which of conv / norm / linear each kind of op with parameters counts under.
+PARAMETER_FAMILIES = {"conv": "conv", "conv1d": "conv", "norm": "norm", "linear": "linear"}
+
 
 @dataclass(frozen=True)
 class ParamGroup:
@@ -69,7 +72,7 @@ class ParameterReport:
 def _group(name: str, rows: list[LayerParams]) -> ParamGroup:
     kinds = {"conv": 0, "norm": 0, "linear": 0}
     for row in rows:
-        kinds[row.kind] += row.params
+        kinds[PARAMETER_FAMILIES[row.kind]] += row.params
     return ParamGroup(name, kinds["conv"], kinds["norm"], kinds["linear"])
 
 
@@ -95,7 +98,7 @@ def parameters(design: Design) -> ParameterReport:
         block = block_name(x)
         if block is not None:
             blocks[block].append(row)
-    stage_names = ["stem", *(f"layer{i + 1}" for i in range(len(design.stages))), "head"]
+    stage_names = ["stem", *(s.name for s in plan(design).stages), "head"]
     by_stage = tuple(_group(s, [r for r in rows if r.group == s]) for s in stage_names)
     whole = _group("network", rows)
     return ParameterReport(

@@ -86,6 +86,46 @@ class SqueezeExcite(nn.Module):
         return x * self.gate(scale)
 
 
+class EfficientChannelAttention(nn.Module):
+    """ECA (Wang et al. 2020) with timm's module names (``conv``): a 1-D conv of size
+    ``kernel`` across the pooled channels gates them."""
+
+    def __init__(self, kernel: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv1d(1, 1, kernel, padding=(kernel - 1) // 2, bias=False)
+        self.gate = make_activation("sigmoid")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        scale = self.conv(x.mean((2, 3)).view(x.shape[0], 1, -1))
+        return x * self.gate(scale).view(x.shape[0], -1, 1, 1)
+
+
+class BlurPool2d(nn.Module):
+    """Anti-aliased downsampling (Zhang 2019), as timm's ``BlurPool2d``: reflect-pad, then a
+    fixed 3x3 binomial filter per channel at stride ``stride`` (the filter is not a parameter
+    and not saved in the state dict)."""
+
+    def __init__(self, channels: int, stride: int = 2) -> None:
+        super().__init__()
+        self.channels, self.stride = channels, stride
+        coeffs = torch.tensor([1.0, 2.0, 1.0]) / 4.0
+        kernel = (coeffs[:, None] * coeffs[None, :])[None, None].repeat(channels, 1, 1, 1)
+        self.register_buffer("filt", kernel, persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.pad(x, (1, 1, 1, 1), mode="reflect")
+        return F.conv2d(x, self.filt, stride=self.stride, groups=self.channels)
+
+    def extra_repr(self) -> str:
+        return f"{self.channels}, stride={self.stride}"
+
+
+def _anti_alias(op: Op) -> nn.Module:
+    if op.variant == "blur":
+        return BlurPool2d(op.out_channels, op.stride)
+    return nn.AvgPool2d(op.kernel, op.stride)  # timm: AvgPool2d(2), floor mode
+
+
 def _conv(op: Op) -> nn.Module:
     padding = op.dilation * (op.kernel - 1) // 2  # 'same' for odd kernels
     return nn.Conv2d(
@@ -101,7 +141,7 @@ def _conv(op: Op) -> nn.Module:
 
 
 def _pool(op: Op) -> nn.Module:
-    if op.variant == "max":
+    if op.variant == "max":  # 3x3, stride 2 (or 1 before a blur pool), padding 1
         return nn.MaxPool2d(op.kernel, op.stride, padding=op.kernel // 2)
     # the average-pool shortcut (ResNet-D): 2x2, ceil mode, padding not counted
     return nn.AvgPool2d(op.kernel, op.stride, ceil_mode=True, count_include_pad=False)
@@ -117,7 +157,18 @@ _FACTORIES: dict[str, Callable[[Op], nn.Module]] = {
     "dropout": lambda op: nn.Dropout(op.rate),
     "linear": lambda op: nn.Linear(op.in_channels, op.out_channels, bias=op.bias),
     "se": lambda op: SqueezeExcite(op.in_channels, op.hidden, op.variant),
+    "eca": lambda op: EfficientChannelAttention(op.kernel),
+    "aa": _anti_alias,
 }
+
+#: Modules that are one planned op each (traces keep them whole, as the plan lists them).
+PLANNED_LEAVES: tuple[type[nn.Module], ...] = (
+    ZeroPadShortcut,
+    DropPath,
+    SqueezeExcite,
+    EfficientChannelAttention,
+    BlurPool2d,
+)
 
 #: What the ops without a module do.
 FUNCTIONS: dict[str, Callable[..., torch.Tensor]] = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections import OrderedDict
 
 import torch
 from torch import nn
@@ -23,7 +24,8 @@ class ResNet(nn.Module):
         layout = plan(design)
         self._stem = install(self, layout.stem)
         for stage in layout.stages:
-            self.add_module(stage.name, nn.Sequential(*(ResidualBlock(b) for b in stage.blocks)))
+            blocks = OrderedDict((b.module_name, ResidualBlock(b)) for b in stage.blocks)
+            self.add_module(stage.name, nn.Sequential(blocks))
         self._stage_names = tuple(stage.name for stage in layout.stages)
         self._final = install(self, layout.final)
         self._head = install(self, layout.head)

@@ -19,7 +19,7 @@ import torch
 from torch import fx, nn
 
 from resnet_explorer.builder import ResidualBlock, build_model
-from resnet_explorer.builder.layers import DropPath, SqueezeExcite, ZeroPadShortcut
+from resnet_explorer.builder.layers import PLANNED_LEAVES
 from resnet_explorer.design import Design
 from resnet_explorer.diagrams.errors import DiagramError
 from resnet_explorer.plan import BlockPlan, BlockSpec, Op, block_ops, label, plan, short_label
@@ -140,7 +140,7 @@ class _Tracer(fx.Tracer):
         return super().getattr(attr, attr_val, parameter_proxy_cache)
 
     def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
-        if isinstance(m, (ZeroPadShortcut, DropPath, SqueezeExcite)):
+        if isinstance(m, PLANNED_LEAVES):
             return True
         if isinstance(m, ResidualBlock):
             return self.blocks_are_leaves
@@ -156,6 +156,11 @@ _FUNCTION_KINDS = ("add", "mul", "flatten")
 def _function_kind(node: fx.Node) -> str:
     name = getattr(node.target, "__name__", str(node.target))
     return next((kind for kind in _FUNCTION_KINDS if kind in name), name)
+
+
+def _by_target(ops: tuple[Op, ...]) -> dict[str, Op]:
+    """Planned ops by what a trace calls them: a module's path, or a function's kind."""
+    return {(op.name if op.has_module else op.kind): op for op in ops}
 
 
 def _planned(planned: dict[str, Op], target: str, traced: str) -> Op:
@@ -250,7 +255,7 @@ def _trace_block_ops(spec: BlockSpec) -> tuple[TracedOp, ...]:
     graph = _Tracer(blocks_are_leaves=False).trace(module)
     recorder = _ShapeRecorder(fx.GraphModule(module, graph))
     recorder.run(_meta((spec.in_channels, spec.in_size, spec.in_size)))
-    planned = {op.name: op for op in block_ops(spec)}
+    planned = _by_target(block_ops(spec))
     return tuple(_ops(module, graph, recorder.shapes, planned))
 
 
@@ -291,7 +296,7 @@ def trace_network(design: Design) -> NetworkTrace:
     with torch.no_grad():
         recorder.run(_meta(input_shape))
     layout = plan(design)
-    planned = {op.name: op for op in layout.stem + layout.final + layout.head}
+    planned = _by_target(layout.stem + layout.final + layout.head)
     stem: list[TracedOp] = []
     head: list[TracedOp] = []
     seen_block = False

@@ -33,11 +33,11 @@ from resnet_explorer.explore.space import (
     StagesBody,
     check_request,
     default_strides,
-    regnet_widths,
 )
 from resnet_explorer.limits import BYTES_PER_VALUE, Limits
 from resnet_explorer.plan.counts import bounded_totals, network_totals
 from resnet_explorer.plan.ops import Totals
+from resnet_explorer.regnet import quantized_widths
 
 _NUMBER = re.compile(r"\d+(\.\d+)?(e[+-]?\d+)?")
 
@@ -230,7 +230,7 @@ class Sampler:
         allowed = body.num_stages
         for depth, w0, wa, wm in zip(*cols, strict=True):
             knobs = {"regnet_depth": depth, "w0": w0, "wa": round(wa, 4), "wm": round(wm, 4)}
-            stages = regnet_widths(depth, w0, wa, wm, body.quantum)
+            stages = quantized_widths(depth, w0, wa, wm, body.quantum)
             knobs["num_stages"] = len(stages)
             if len(stages) > MAX_STAGES:
                 yield _Reject(

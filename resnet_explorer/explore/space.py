@@ -408,24 +408,6 @@ Body = Annotated[
 ]
 
 
-def regnet_widths(
-    depth: int, w0: float, wa: float, wm: float, quantum: int
-) -> list[tuple[int, int]]:
-    """(blocks, width) per stage from RegNet's parameters (see `RegNetBody`)."""
-    stages: list[tuple[int, int]] = []
-    log_wm = math.log(wm)
-    for j in range(depth):
-        u = w0 + wa * j
-        s = round(math.log(u / w0) / log_wm) if log_wm > 0 else 0
-        w = int(round(w0 * wm**s / quantum) * quantum)
-        w = max(w, quantum)
-        if stages and stages[-1][1] == w:
-            stages[-1] = (stages[-1][0] + 1, w)
-        else:
-            stages.append((1, w))
-    return stages
-
-
 def default_strides(n: int, given: tuple[int, ...] | None) -> list[int]:
     """Stride of each of ``n`` stages: ``given`` (padded with 2) or 1 then 2s."""
     if given:

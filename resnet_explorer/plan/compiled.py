@@ -26,7 +26,17 @@ from resnet_explorer.plan.ops import Counts
 
 #: The numbers of a block, which the compiled formulas take as arguments; every other
 #: `BlockSpec` field is part of the block's structure (a cache key).
-NUMERIC_FIELDS = ("in_channels", "mid_channels", "out_channels", "groups", "in_size", "out_size")
+NUMERIC_FIELDS = (
+    "in_channels",
+    "mid_channels",
+    "out_channels",
+    "groups",
+    "in_size",
+    "out_size",
+    "dilation",
+    "first_dilation",
+    "attention_width",
+)
 
 _NUMERIC_INDEX = tuple(BlockSpec._fields.index(name) for name in NUMERIC_FIELDS)
 _STRUCTURE_INDEX = tuple(i for i in range(len(BlockSpec._fields)) if i not in _NUMERIC_INDEX)

@@ -38,40 +38,35 @@ class LayerCount:
     activations: int
     outputs: int
     bias_adds: int = 0
+    group: str = ""  # stem, the stage's module name (layer1, s1), or head
+    block: str | None = None  # the block's module path (layer1.0, s1.b1); None: stem, head
 
 
-def _rows(prefix: str, stage: int | None, ops: tuple[Op, ...]) -> list[LayerCount]:
+def _rows(
+    prefix: str, stage: int | None, ops: tuple[Op, ...], group: str, block: str | None
+) -> list[LayerCount]:
     rows = []
     for op in ops:
         name = f"{prefix}{op.name}"
         inner = parts(op)
         if inner:  # a composite op: one row per inner op (where its parameters live)
-            rows += _rows(f"{name}.", stage, inner)
-        else:
-            c = cost(op)
-            rows.append(
-                LayerCount(
-                    name,
-                    op.kind,
-                    stage,
-                    c.params,
-                    c.macs,
-                    c.fvcore,
-                    c.activations,
-                    c.outputs,
-                    c.bias_adds,
-                )
-            )
+            rows += _rows(f"{name}.", stage, inner, group, block)
+            continue
+        c = cost(op)
+        rows.append(
+            LayerCount(name, op.kind, stage, c.params, c.macs, c.fvcore, c.activations,
+                       c.outputs, c.bias_adds, group, block)
+        )  # fmt: skip
     return rows
 
 
 def layer_counts(design: Design) -> list[LayerCount]:
     """Every layer of the network in forward order, with its counts."""
     layout = plan(design)
-    rows = _rows("", None, layout.stem)
-    for block in layout.blocks:
-        rows += _rows(f"{block.name}.", block.stage, block.ops)
-    return rows + _rows("", None, layout.final + layout.head)
+    rows = _rows("", None, layout.stem, "stem", None)
+    for b in layout.blocks:
+        rows += _rows(f"{b.name}.", b.stage, b.ops, b.stage_name, b.name)
+    return rows + _rows("", None, layout.final + layout.head, "head", None)
 
 
 @lru_cache(maxsize=16_384)

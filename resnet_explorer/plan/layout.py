@@ -8,14 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cached_property, lru_cache
 from typing import NamedTuple
 
 from resnet_explorer.design import Design
 from resnet_explorer.plan.block import BlockSpec, ShortcutKind, block_ops, shortcut_kind
+from resnet_explorer.plan.names import NAMES
 from resnet_explorer.plan.network import HeadSpec, StemSpec, final_ops, head_ops, stem_ops
 from resnet_explorer.plan.ops import Op
-from resnet_explorer.shapes import downsample, stage_shapes, stem_conv_widths, stem_stride
+from resnet_explorer.shapes import (
+    StageShape,
+    eca_kernel,
+    se_width,
+    stage_shapes,
+    stem_conv_widths,
+    stem_out_size,
+)
 
 
 @dataclass(frozen=True)
@@ -28,9 +36,19 @@ class BlockPlan:
     drop_path: float  # stochastic-depth rate of this block (0: none)
 
     @property
+    def stage_name(self) -> str:
+        """The stage's module path (``layer1``, ``s1``)."""
+        return NAMES[self.spec.names].stage(self.stage)
+
+    @property
+    def module_name(self) -> str:
+        """The block's name inside its stage (``0``, ``b1``)."""
+        return NAMES[self.spec.names].block(self.index)
+
+    @property
     def name(self) -> str:
-        """Module path, torchvision style (``layer1.0``)."""
-        return f"layer{self.stage + 1}.{self.index}"
+        """Module path in the network (``layer1.0``, ``s1.b1``)."""
+        return f"{self.stage_name}.{self.module_name}"
 
     @property
     def ops(self) -> tuple[Op, ...]:
@@ -70,7 +88,7 @@ class StagePlan:
 
     @property
     def name(self) -> str:
-        return f"layer{self.index + 1}"
+        return self.blocks[0].stage_name
 
     @property
     def in_channels(self) -> int:
@@ -92,6 +110,10 @@ class StagePlan:
     def stride(self) -> int:
         return self.blocks[0].stride
 
+    @property
+    def dilation(self) -> int:
+        return self.blocks[-1].spec.dilation
+
 
 @dataclass(frozen=True)
 class NetworkPlan:
@@ -105,12 +127,12 @@ class NetworkPlan:
 
     @property
     def stem_channels(self) -> tuple[int, ...]:
-        """Output channels of each stem conv (one for imagenet/cifar, three for the deep stems)."""
+        """Output channels of each stem conv (one for most stems, three for the deep stems)."""
         return stem_conv_widths(self.design.stem, self.design.stem_width)
 
     @property
     def stem_out_size(self) -> int:
-        return downsample(self.design.image_size, stem_stride(self.design.stem))
+        return stem_out_size(self.design)
 
     @property
     def feature_channels(self) -> int:
@@ -125,6 +147,16 @@ class NetworkPlan:
         return tuple(b for s in self.stages for b in s.blocks)
 
 
+def _attention(design: Design, shape: StageShape, cin: int) -> tuple[str, str, int]:
+    """(attention, where, width) of a block of ``shape`` receiving ``cin`` channels."""
+    if design.attention == "none":
+        return "none", "end", 0
+    if design.attention == "eca":
+        return "eca", "end", eca_kernel(shape.out_channels)
+    width = se_width(design.se_convention, design.se_ratio, cin, shape.out_channels)
+    return "se", ("mid" if design.se_convention == "regnet" else "end"), width
+
+
 def iter_stage_specs(design: Design) -> Iterator[tuple[BlockSpec, BlockSpec | None, int]]:
     """For each stage: the first block's spec, the spec its other blocks share (None for a
     one-block stage) and its number of blocks. Works on a `Design` or a `DesignDraft`.
@@ -134,20 +166,25 @@ def iter_stage_specs(design: Design) -> Iterator[tuple[BlockSpec, BlockSpec | No
     """
     option, order, norm = design.shortcut, design.activation_order, design.norm
     act, stride_on, drop = design.activation, design.stride_on, design.stochastic_depth > 0
+    aa, names = design.anti_alias, design.module_names
     first_stage = True
     for shape in stage_shapes(design):
         block, cin, mid, cout = shape.block, shape.in_channels, shape.inner, shape.out_channels
         stride, size, out, groups = shape.stride, shape.in_size, shape.out_size, shape.groups
+        dil = shape.dilation
+        attention, where, width = _attention(design, shape, cin)
         first = BlockSpec(
             block, cin, mid, cout, groups, stride, size, out,
-            shortcut_kind(option, stride != 1 or cin != cout),
-            order, norm, act, stride_on, drop and not first_stage,
+            shortcut_kind(option, stride != 1 or cin != cout), order, norm, act, stride_on,
+            drop and not first_stage, dil, shape.first_dilation, attention, where, width, aa,
+            names,
         )  # fmt: skip
         rest = None
         if shape.blocks > 1:
+            attention, where, width = _attention(design, shape, cout)
             rest = BlockSpec(
                 block, cout, mid, cout, groups, 1, out, out, shortcut_kind(option, False),
-                order, norm, act, stride_on, drop,
+                order, norm, act, stride_on, drop, dil, dil, attention, where, width, aa, names,
             )  # fmt: skip
         yield first, rest, shape.blocks
         first_stage = False
@@ -168,6 +205,9 @@ def stem_spec(design: Design) -> StemSpec:
         design.norm,
         design.activation,
         design.activation_order != "full_preact",
+        design.stem_pool,
+        design.anti_alias,
+        design.module_names,
     )
 
 
@@ -180,10 +220,11 @@ def head_spec(design: Design, channels: int, size: int) -> HeadSpec:
         design.norm,
         design.activation,
         design.dropout,
+        design.module_names,
     )
 
 
-@cache
+@lru_cache(maxsize=256)
 def plan(design: Design) -> NetworkPlan:
     """The layer-level description of ``design``: cheap, cached, shared by builder, counts and
     diagrams."""
@@ -195,7 +236,7 @@ def plan(design: Design) -> NetworkPlan:
         for j in range(layout.blocks):
             rate = design.stochastic_depth * block_id / max(total_blocks - 1, 1)
             spec = layout.first if j == 0 else layout.rest
-            blocks.append(BlockPlan(i, j, spec._replace(drop_path=rate > 0), rate))
+            blocks.append(BlockPlan(i, j, spec._replace(drop_path=rate > 0), rate))  # type: ignore[union-attr]
             block_id += 1
         stages.append(StagePlan(i, layout.first.block, tuple(blocks)))
     last = stages[-1].blocks[-1]

@@ -42,6 +42,9 @@ OpKind = Literal[
     "flatten",
     "linear",
     "se",
+    "eca",
+    "conv1d",
+    "aa",
 ]
 
 #: Index in `Op.inputs` of the op sequence's own input (the block's or the network's input).
@@ -143,6 +146,22 @@ def _global_pool(op: Op) -> Counts:
     return (0, 0, op.in_channels * op.in_size * op.in_size, 0, op.out_channels, 0)
 
 
+def _conv1d(op: Op) -> Counts:
+    # ECA's 1-D conv over the pooled channels: length out_size, no bias
+    weights = op.out_channels * op.in_channels * op.kernel
+    out = op.out_channels * op.out_size
+    macs = weights * op.out_size
+    return (weights, macs, macs, out, out, 0)
+
+
+def _anti_alias(op: Op) -> Counts:
+    out = op.out_channels * op.out_size * op.out_size
+    if op.variant == "blur":  # a fixed depthwise 3x3 conv (no parameters): fvcore counts it
+        macs = op.out_channels * op.kernel * op.kernel * op.out_size * op.out_size
+        return (0, macs, macs, out, out, 0)
+    return (0, 0, 0, 0, out, 0)  # a 2x2 average pool: fvcore skips avg_pool2d
+
+
 def _linear(op: Op) -> Counts:
     macs, c = op.in_channels * op.out_channels, op.out_channels
     return (macs + c, macs, macs, c, c, c)
@@ -153,14 +172,24 @@ def _free(op: Op) -> Counts:
 
 
 def parts(op: Op) -> tuple[Op, ...]:
-    """The ops inside a composite op (squeeze-excitation), in forward order; () for the rest.
+    """The ops inside a composite op, in forward order; () for the rest.
 
-    Squeeze-excitation (Hu et al. 2018): global mean, 1x1 conv to ``hidden`` channels (bias),
-    activation, 1x1 conv back (bias), sigmoid gate, channel-wise product with the input.
+    Squeeze-excitation (Hu et al. 2018; timm's SEModule): global mean, 1x1 conv to ``hidden``
+    channels (bias), activation, 1x1 conv back (bias), sigmoid gate, channel-wise product.
+    ECA (Wang et al. 2020; timm's EcaModule): global mean, a 1-D conv of size ``kernel`` across
+    the channels (no bias), sigmoid gate, channel-wise product.
     """
+    c, size = op.in_channels, op.in_size
+    if op.kind == "eca":
+        return (
+            Op("pool", "global_pool", c, c, size, 1, variant="mean"),
+            Op("conv", "conv1d", 1, 1, c, c, op.kernel),
+            Op("gate", "act", c, c, 1, 1, variant="sigmoid"),
+            Op("scale", "mul", c, c, size, size, inputs=(-1, 2)),
+        )
     if op.kind != "se":
         return ()
-    c, r, size = op.in_channels, op.hidden, op.in_size
+    r = op.hidden
     return (
         Op("pool", "global_pool", c, c, size, 1, variant="mean"),
         Op("fc1", "conv", c, r, 1, 1, bias=True),
@@ -189,6 +218,9 @@ _COSTS = {
     "flatten": _free,
     "linear": _linear,
     "se": _composite,
+    "eca": _composite,
+    "conv1d": _conv1d,
+    "aa": _anti_alias,
 }
 
 
@@ -245,6 +277,11 @@ def label(op: Op) -> str:
         return text + (f", subsample /{s}" if s != 1 else "")
     if op.kind == "se":
         return f"squeeze-excitation {op.in_channels} -> {op.hidden} -> {op.in_channels}"
+    if op.kind == "eca":
+        return f"ECA, 1-D conv k={op.kernel} over {op.in_channels} channels"
+    if op.kind == "aa":
+        pool = "blur-pool 3x3" if op.variant == "blur" else "avg-pool 2x2"
+        return f"anti-alias {pool}, stride {s}"
     return {
         "global_pool": "global avg-pool",
         "add": "+",
@@ -253,6 +290,7 @@ def label(op: Op) -> str:
         "dropout": f"dropout p={op.rate:g}",
         "flatten": "flatten",
         "linear": f"fc {op.in_channels} -> {op.out_channels}",
+        "conv1d": f"conv1d k={op.kernel}",
     }[op.kind]
 
 
@@ -266,4 +304,6 @@ def short_label(op: Op) -> str:
         return f"{op.variant}-pool {k}x{k}/{s}"
     if op.kind == "norm":
         return "GN" if op.variant == "group" else "BN"
+    if op.kind == "aa":
+        return f"{'blur' if op.variant == 'blur' else 'avg'}-pool /{s}"
     return label(op)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 import pandas as pd
 import streamlit as st
@@ -24,7 +24,11 @@ import streamlit as st
 from resnet_explorer import presets
 from resnet_explorer.design import (
     ACTIVATION_ORDER_DESCRIPTIONS,
+    ANTI_ALIAS_DESCRIPTIONS,
+    ATTENTION_DESCRIPTIONS,
+    SE_CONVENTION_DESCRIPTIONS,
     SHORTCUT_DESCRIPTIONS,
+    STEM_DESCRIPTIONS,
     Design,
     Stage,
 )
@@ -51,6 +55,7 @@ class FieldSpec:
 
     kind: Literal["select", "bool", "int", "float"]
     options: tuple = ()
+    optional: bool = False  # None (empty) is allowed: the design's default rule applies
     min_value: float | None = None  # inclusive bounds (exclusive ones are only in ``bounds``)
     max_value: float | None = None
     bounds: str = ""  # "1 to 1024", "> 0 and <= 32"
@@ -68,7 +73,11 @@ def field_spec(model: type, name: str) -> FieldSpec:
         return FieldSpec("select", (None, *get_args(args[0])))
     if annotation is bool:
         return FieldSpec("bool")
-    kind = "int" if annotation is int else "float"
+    optional = bool(args) and type(None) in get_args(annotation)
+    base = args[0] if optional else annotation
+    if get_origin(base) is Annotated:  # Optional[Annotated[int, Strict()]]
+        base = get_args(base)[0]
+    kind = "int" if base is int else "float"
     low = high = None
     words = []
     for item in info.metadata:
@@ -82,7 +91,7 @@ def field_spec(model: type, name: str) -> FieldSpec:
             elif attr == "le":
                 high = value
     bounds = f"{low:g} to {high:g}" if low is not None and high is not None else " and ".join(words)
-    return FieldSpec(kind, min_value=low, max_value=high, bounds=bounds)
+    return FieldSpec(kind, min_value=low, max_value=high, bounds=bounds, optional=optional)
 
 
 @dataclass(frozen=True)
@@ -96,6 +105,7 @@ class Knob:
     format_func: Callable[[Any], str] = str  # selects: what an option reads
     describe: Mapping[str, str] | None = None  # selects: a caption under the widget
     bottleneck_only: bool = False
+    requires: tuple[str, Any] | None = None  # (field, value): enabled only when it holds
 
     @property
     def key(self) -> str:
@@ -148,6 +158,55 @@ KNOB_GROUPS: dict[str, list[Knob]] = {
             bottleneck_only=True,
         ),
         Knob("width_factor", "Width factor (Wide ResNet)", step=0.25),
+        Knob(
+            "group_width",
+            "Group width (RegNet)",
+            "Radosavovic et al. 2020: channels per group of the 3x3; groups = 3x3 width / "
+            "group width (instead of groups); empty: use groups",
+            bottleneck_only=True,
+        ),
+        Knob(
+            "bottleneck_ratio",
+            "Bottleneck ratio (RegNet's b)",
+            "Radosavovic et al. 2020: 3x3 width = width x b (1.0 in RegNet); empty: "
+            "torchvision's width x width_per_group / 64",
+            step=0.25,
+            bottleneck_only=True,
+        ),
+    ],
+    "Attention, anti-aliasing, dilation": [
+        Knob(
+            "attention",
+            "Channel attention",
+            "SE: Hu et al. 2018; ECA: Wang et al. 2020",
+            describe=ATTENTION_DESCRIPTIONS,
+        ),
+        Knob(
+            "se_ratio",
+            "SE ratio",
+            "reduced width = ratio x channels (1/16 SE-ResNet, 0.25 RegNetY and ResNet-RS)",
+            step=0.0625,
+            requires=("attention", "se"),
+        ),
+        Knob(
+            "se_convention",
+            "SE convention",
+            describe=SE_CONVENTION_DESCRIPTIONS,
+            requires=("attention", "se"),
+        ),
+        Knob(
+            "anti_alias",
+            "Anti-aliased downsampling",
+            "Zhang 2019, Making Convolutional Networks Shift-Invariant Again (timm aa_layer)",
+            describe=ANTI_ALIAS_DESCRIPTIONS,
+        ),
+        Knob(
+            "output_stride",
+            "Output stride (dilation)",
+            "Yu & Koltun 2016; DeepLab: later strides become dilations (torchvision "
+            "replace_stride_with_dilation, timm output_stride); empty: no dilation",
+            format_func=lambda v: "none" if v is None else str(v),
+        ),
     ],
     "Shortcut and activation": [
         Knob(
@@ -167,10 +226,12 @@ KNOB_GROUPS: dict[str, list[Knob]] = {
         Knob("norm", "Normalization"),
     ],
     "Stem and input": [
+        Knob("stem", "Stem", describe=STEM_DESCRIPTIONS),
         Knob(
-            "stem",
-            "Stem",
-            "imagenet: 7x7/2 conv + max-pool; cifar: 3x3/1 conv; deep: three 3x3 convs",
+            "stem_pool",
+            "Stem pool",
+            "max: 3x3/2 max-pool; conv: a 3x3/2 conv + norm + activation (Bello et al. 2021, "
+            "ResNet-RS; timm replace_stem_pool)",
         ),
         Knob("stem_width", "Stem width"),
         Knob("in_channels", "Input channels"),
@@ -183,6 +244,12 @@ KNOB_GROUPS: dict[str, list[Knob]] = {
         Knob("stochastic_depth", "Stochastic depth rate", step=0.05),
         Knob("final_norm", "Final norm + activation (pre-activation head)"),
         Knob("dropout", "Dropout before fc", step=0.05),
+        Knob(
+            "module_names",
+            "Module names",
+            "whose checkpoint names the built model takes: torchvision/timm ResNet, or timm "
+            "RegNet (RegNet-shaped designs only)",
+        ),
     ],
 }
 KNOBS = [knob for group in KNOB_GROUPS.values() for knob in group]
@@ -201,9 +268,8 @@ def _stages_frame(design: Design) -> pd.DataFrame:
 
 
 def _seed_widgets(design: Design) -> None:
-    data = design.to_dict()
     for knob in KNOBS:
-        st.session_state[knob.key] = data[knob.field]
+        st.session_state[knob.key] = getattr(design, knob.field)
     base = state.origin()
     st.session_state[_START] = base.preset if base and base.preset else SCRATCH
 
@@ -238,12 +304,20 @@ def _help(knob: Knob) -> str | None:
     return "; ".join(parts) or None
 
 
+def _applies(knob: Knob) -> bool:
+    """Whether the knob means anything with the other widgets' current values."""
+    if knob.requires is None:
+        return True
+    field, value = knob.requires
+    return st.session_state.get(_PREFIX + field) == value
+
+
 def _widget(knob: Knob, has_bottleneck: bool) -> None:
     spec = knob.spec
     kwargs: dict[str, Any] = {
         "key": knob.key,
         "help": _help(knob),
-        "disabled": knob.bottleneck_only and not has_bottleneck,
+        "disabled": (knob.bottleneck_only and not has_bottleneck) or not _applies(knob),
     }
     if knob.field in DERIVED:
         kwargs["on_change"] = _follow_derived(knob.field)
@@ -354,7 +428,10 @@ def sidebar(page: str) -> Design:
             with st.expander(title, expanded=title == "Shortcut and activation"):
                 for knob in knobs:
                     _widget(knob, has_bottleneck)
-        candidate = {knob.field: st.session_state[knob.key] for knob in KNOBS}
+        # Fields without a widget keep the design's values (nothing the editor cannot show is
+        # silently reset); every knob's widget overrides its field.
+        candidate = state.seeded_design().model_dump(exclude={"stages"})
+        candidate.update({knob.field: st.session_state[knob.key] for knob in KNOBS})
         candidate["stages"] = stage_rows
         try:
             new = Design.from_dict(candidate)
