@@ -12,7 +12,11 @@ RegNet design space both use these functions.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from itertools import groupby
 from typing import NamedTuple
+
+import numpy as np
 
 
 class RegNetStage(NamedTuple):
@@ -24,21 +28,31 @@ class RegNetStage(NamedTuple):
     group_width: int
 
 
+def quantized_widths_many(
+    depth: Sequence[int], w0: Sequence[float], wa: Sequence[float], wm: Sequence[float],
+    quantum: int = 8,
+) -> list[list[tuple[int, int]]]:  # fmt: skip
+    """`quantized_widths` for many parameter sets at once (numpy, as pycls computes it): the
+    design-space sampler draws thousands of RegNets."""
+    depth_a = np.asarray(depth, dtype=np.int64)
+    w0_a, wa_a, wm_a = (np.asarray(v, dtype=np.float64)[:, None] for v in (w0, wa, wm))
+    j = np.arange(int(depth_a.max(initial=1)), dtype=np.float64)[None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_wm = np.log(wm_a)
+        steps = np.where(log_wm > 0, np.round(np.log((w0_a + wa_a * j) / w0_a) / log_wm), 0.0)
+        widths = np.round(w0_a * np.power(wm_a, steps) / quantum) * quantum
+    widths = np.maximum(widths, quantum).astype(np.int64).tolist()
+    out = []
+    for row, n in zip(widths, depth_a.tolist(), strict=True):
+        out.append([(len(list(run)), width) for width, run in groupby(row[:n])])
+    return out
+
+
 def quantized_widths(
     depth: int, w0: float, wa: float, wm: float, quantum: int = 8
 ) -> list[tuple[int, int]]:
     """(blocks, width) per stage from RegNet's parameters (see the module docstring)."""
-    stages: list[tuple[int, int]] = []
-    log_wm = math.log(wm)
-    for j in range(depth):
-        u = w0 + wa * j
-        s = round(math.log(u / w0) / log_wm) if log_wm > 0 else 0
-        width = max(int(round(w0 * wm**s / quantum) * quantum), quantum)
-        if stages and stages[-1][1] == width:
-            stages[-1] = (stages[-1][0] + 1, width)
-        else:
-            stages.append((1, width))
-    return stages
+    return quantized_widths_many([depth], [w0], [wa], [wm], quantum)[0]
 
 
 def compatible_widths(

@@ -106,10 +106,19 @@ def test_regnet_generator_equals_timm(timm):
 
 
 def test_regnet_rule_is_shared_with_the_explorer():
-    from resnet_explorer.explore import sampling
-    from resnet_explorer.regnet import quantized_widths
+    from resnet_explorer.explore import Space, sample_space, sampling
+    from resnet_explorer.regnet import quantized_widths_many
 
-    assert sampling.quantized_widths is quantized_widths
+    assert sampling.quantized_widths_many is quantized_widths_many
+    report = sample_space(Space.load("examples/space_regnet_imagenet.json"), 40, seed=1)
+    for sample in report.samples:
+        design = sample.design
+        widths = [s.width for s in design.stages]
+        assert widths == sorted(widths)  # RegNet's widths never decrease
+        for stage in design.stages:  # every 3x3 is a whole number of groups (pycls's rule)
+            assert stage.width % (stage.group_width or design.group_width) == 0
+        depths = [s.blocks for s in sample.design.stages]
+        assert depths == sorted(depths) and len(depths) == 4
 
 
 def _flop_counter_total(design: Design) -> int:

@@ -37,7 +37,7 @@ from resnet_explorer.explore.space import (
 from resnet_explorer.limits import BYTES_PER_VALUE, Limits
 from resnet_explorer.plan.counts import bounded_totals, network_totals
 from resnet_explorer.plan.ops import Totals
-from resnet_explorer.regnet import quantized_widths
+from resnet_explorer.regnet import compatible_widths, quantized_widths_many
 
 _NUMBER = re.compile(r"\d+(\.\d+)?(e[+-]?\d+)?")
 
@@ -114,6 +114,21 @@ def _allows(knob: SpaceKnob, value: int) -> bool:
     return knob.low <= value <= knob.high  # type: ignore[operator]
 
 
+def _group_compatible(data: dict[str, Any]) -> None:
+    """RegNet: make each stage's 3x3 width a whole number of groups of the drawn group width
+    (pycls's ``adjust_block_compatibility``, `regnet.compatible_widths`), as `Design.regnet`."""
+    group_width = data.get("group_width")
+    if group_width is None or data.get("block") != "bottleneck":
+        return
+    ratio = data.get("bottleneck_ratio") or 1.0
+    stages = data["stages"]
+    adjusted = compatible_widths([s["width"] for s in stages], ratio, group_width)
+    for stage, (width, group) in zip(stages, adjusted, strict=True):
+        stage["width"] = width
+        if group != group_width:
+            stage["group_width"] = group
+
+
 def _reason_key(message: str) -> str:
     text = message.removeprefix("invalid design: ")
     text = _NUMBER.sub("#", text)
@@ -181,6 +196,8 @@ class Sampler:
             if made is not None:
                 data["stages"], body_knobs = made
                 knobs.update(body_knobs)
+                if isinstance(body, RegNetBody):
+                    _group_compatible(data)
             self._drop_bottleneck_knobs(data, knobs)
             yield data, knobs
 
@@ -228,14 +245,21 @@ class Sampler:
         gen = self.gen
         cols = [k.sample_many(gen, size) for k in (body.depth, body.w0, body.wa, body.wm)]
         allowed = body.num_stages
-        for depth, w0, wa, wm in zip(*cols, strict=True):
+        every_stages = quantized_widths_many(*cols, body.quantum)
+        for depth, w0, wa, wm, stages in zip(*cols, every_stages, strict=True):
             knobs = {"regnet_depth": depth, "w0": w0, "wa": round(wa, 4), "wm": round(wm, 4)}
-            stages = quantized_widths(depth, w0, wa, wm, body.quantum)
             knobs["num_stages"] = len(stages)
             if len(stages) > MAX_STAGES:
                 yield _Reject(
                     "too many stages",
                     f"the RegNet rule gives {len(stages)} stages; at most {MAX_STAGES}",
+                )
+                continue
+            depths = [d for d, _ in stages]
+            if "depths" in body.increasing and depths != sorted(depths):
+                yield _Reject(
+                    "depths decrease",
+                    f"depths {depths} decrease; the space wants them non-decreasing",
                 )
                 continue
             if allowed is not None and not _allows(allowed, len(stages)):

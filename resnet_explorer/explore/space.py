@@ -362,7 +362,10 @@ class RegNetBody(_Model):
 
     Block j of ``depth`` gets ``u_j = w0 + wa * j``; ``s_j = round(log(u_j / w0) / log(wm))``;
     its width is ``w0 * wm ** s_j`` rounded to a multiple of ``quantum``. Consecutive blocks of
-    equal width form a stage. ``num_stages`` (optional) keeps only samples with that many stages.
+    equal width form a stage. ``num_stages`` (optional) keeps only samples with that many stages;
+    ``increasing: ["depths"]`` only those whose stage depths do not decrease (the widths never
+    do). With ``group_width`` / ``bottleneck_ratio`` knobs (shared by every stage) the widths
+    are made group-compatible as pycls does (`regnet.compatible_widths`).
     Bounds keep every width finite: ``w0`` 1..8192, ``wa`` 0..8192, ``wm`` 1..100.
     """
 
@@ -374,6 +377,7 @@ class RegNetBody(_Model):
     quantum: StrictInt = Field(default=8, ge=1, le=512)
     num_stages: StageCount | None = None
     strides: Strides | None = None
+    increasing: tuple[Literal["depths"], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         out = {
@@ -388,6 +392,8 @@ class RegNetBody(_Model):
             out["num_stages"] = self.num_stages.to_json()
         if self.strides is not None:
             out["strides"] = list(self.strides)
+        if self.increasing:
+            out["increasing"] = list(self.increasing)
         return out
 
 
