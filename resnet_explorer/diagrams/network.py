@@ -102,10 +102,12 @@ class _Chain:
         self.skip: tuple[str, str] | None = None  # (source node, edge style)
         self.wraps, self.width = layout.wraps, layout.row_width
         self.row, self.new_row, self.rows = 0.0, False, 0
+        self.by_width = True  # wrap where a row grows too wide (off: wrap only on `break_row`)
 
     def reserve(self, width: float, *, may_wrap: bool = True) -> None:
         """Account for a node about to be drawn; past the row width, it starts a new row."""
-        if may_wrap and self.wraps and self.row and self.row + width > self.width:
+        too_wide = self.by_width and self.row + width > self.width
+        if may_wrap and self.wraps and self.row and too_wide:
             self.break_row()
         self.row += width + 70  # the edge and its shape label
 
@@ -124,7 +126,8 @@ class _Chain:
         self.land_skip(end)
         # orders the rows top to bottom; without constraint the next row starts at the left
         self.graph.edge(end, start, style="invis", constraint="false")
-        self.tail, self.new_row, self.row = start, False, 0.0
+        # the row's width is not reset here: a node reserved just before `start` is in it
+        self.tail, self.new_row = start, False
 
     def start(self) -> str:
         """The node the next node is drawn from (a new row's point, when one is due)."""
@@ -246,6 +249,8 @@ class _Drawer:
     def draw(self, parts: tuple[str, ...] | None = None) -> dict[str, str]:
         """Draw the network, or only ``parts`` of it (``input``, ``stem``, ``s0``, ...,
         ``head``, ``output``, in order), then starting from a point carrying the shape."""
+        if parts is None and self.layout.wraps:
+            return self.draw_rows()
         parts = parts or network_parts(self.trace)
         first = network_parts(self.trace).index(_split_part(parts[0])[0])
         if parts[0] != "input":
@@ -258,6 +263,16 @@ class _Drawer:
             self.graph.node(self.chain.tail, "", shape="point", width="0.07")
         for part in parts:
             self.part(part)
+        return self.ids
+
+    def draw_rows(self) -> dict[str, str]:
+        """Left to right in one graph: the rows of `network_rows`, each box cut at a row's
+        end (a box spanning rows scrambles graphviz's layout), one row under the other."""
+        self.chain.by_width = False
+        for parts in _rows(self.trace, self.layout):
+            self.chain.break_row()
+            for part in parts:
+                self.part(part)
         return self.ids
 
     def items(self, name: str) -> list:
