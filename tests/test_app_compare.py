@@ -178,3 +178,22 @@ def _run_with_query(query):
         at.query_params[key] = value
     at.switch_page(PAGE)
     return at.run()
+
+
+def test_resnet50_regnety_4gf_and_resnext50_side_by_side(db):
+    """The family in one review: exact counts per design, diagrams titled with each preset and
+    stage boxes saying what sets it apart (group width, bottleneck ratio, squeeze-excitation)."""
+    from resnet_explorer.plan.counts import totals
+
+    names = ["resnet50", "regnety_040", "resnext50_32x4d"]
+    at = _picks(run_page(PAGE), [f"preset:{n}" for n in names])
+    assert_no_exception(at)
+    table = _table(at)
+    assert list(table.columns)[1:] == names
+    specs = [c.proto.spec for c in at.get("graphviz_chart")]
+    assert len(specs) == 3
+    for name, spec in zip(names, specs, strict=True):
+        assert presets.info(name).title in spec
+        assert f"{totals(presets.get(name)).params / 1e6:.2f} M params" in spec
+    assert "17 groups x 64 = 1088 ch, bottleneck ratio 1, SE" in specs[1]
+    assert "SE" not in specs[0].split("legend")[0] and "cc0000" in specs[1]

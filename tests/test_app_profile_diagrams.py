@@ -16,8 +16,11 @@ def test_profile_page_renders_presets(name):
     labels = {m.label: m.value for m in at.metric}
     from resnet_explorer.analysis.analytic import totals
 
-    macs = totals(presets.get(name)).macs
-    assert labels["MACs (torchvision 'GFLOPS', pycls)"] == f"{macs / 1e9:,.3f} GMACs"
+    counts = totals(presets.get(name))
+    macs = counts.macs
+    assert labels["MACs (torchvision 'GFLOPS')"] == f"{macs / 1e9:,.3f} GMACs"
+    assert labels["pycls flops"] == f"{counts.pycls_flops / 1e9:,.3f} G"
+    assert counts.pycls_flops > macs  # the classifier's bias additions at least
     assert labels["FLOPs = 2 x MACs (FlopCounterMode)"] == f"{2 * macs / 1e9:,.3f} GFLOPs"
     assert "Saved activations" in labels
 

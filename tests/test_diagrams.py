@@ -510,6 +510,12 @@ def test_titles_name_the_design_and_stages_say_what_sets_them_apart():
     assert "3x3 conv: 32 groups x 4 = 128 ch" in text["s0"]
     wide = labels(network_diagram(presets.get("wrn28_10")).source)
     assert "width x10" in wide["s0"]
+    regnet = labels(network_diagram(presets.get("regnety_040")).source)
+    assert "3x3 conv: 17 groups x 64 = 1088 ch, bottleneck ratio 1, SE" in regnet["s3"]
+    dilated = labels(network_diagram(presets.get("resnet50_os8")).source)
+    assert "dilation" not in dilated["s1"] and "dilation 2" in dilated["s2"]
+    assert "dilation 4" in dilated["s3"]
+    assert "ECA" in labels(network_diagram(presets.get("ecaresnet50d")).source)["s0"]
     assert "my net" in network_diagram(presets.get("resnet18"), title="my net").source
     custom = presets.get("resnet18").replace(shortcut="C")
     assert "Custom design, depth 18 (8 blocks)" in network_diagram(custom).source
@@ -603,3 +609,21 @@ def test_tracing_does_not_break_forward_passes_in_other_threads():
     for t in threads:
         t.join()
     assert errors == []
+
+
+def test_attention_and_anti_aliasing_are_nodes_of_their_own_kind_in_block_diagrams():
+    """SE after the 3x3 (RegNetY), ECA after the last norm (timm), the blur/avg pool after the
+    strided 3x3 (timm aa_layer): each a node with its own colour and legend entry."""
+    cases = [
+        ("regnety_040", 1, "squeeze-excitation 192 -&gt; 32 -&gt; 192", "conv2.act"),
+        ("ecaresnet50d", 0, "ECA, 1-D conv k=5 over 256 channels", "bn3"),
+        ("resnetaa50", 1, "anti-alias avg-pool 2x2, stride 2", "relu"),
+    ]
+    for name, stage, label, after in cases:
+        source = block_diagram(presets.get(name), stage, 0).source
+        nodes, edges = parse(source)
+        (key,) = [k for k, a in nodes.items() if label in a.get("label", "")]
+        assert nodes[key]["fillcolor"] not in ("#ffffff", "white"), name
+        (before,) = [s for s, d, _ in edges if d == key]
+        assert after.replace(".", "_") in before, (name, before)
+        assert "legend" in source

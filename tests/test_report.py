@@ -10,6 +10,7 @@ import pytest
 from resnet_explorer import Design, presets
 from resnet_explorer.cli import main
 from resnet_explorer.diagrams import dot_available
+from resnet_explorer.plan.counts import totals
 from resnet_explorer.report import Candidate, ReportError, build_report, html
 from resnet_explorer.report.evidence import latency_from_profile
 from resnet_explorer.store import Store
@@ -289,3 +290,18 @@ def test_cli_unwritable_output_exits_2_without_a_traceback(tmp_path, capsys):
     code = main(["report", "resnet20", "--no-library", "-o", str(not_a_folder / "r.html")])
     assert code == 2
     assert capsys.readouterr().err.startswith("error: cannot write")
+
+
+@pytest.mark.skipif(not dot_available(), reason="needs graphviz dot")
+def test_report_compares_resnet50_with_regnety_4gf_and_resnext50():
+    """A review of the family: each design's exact counts, its stage boxes saying what sets it
+    apart (groups x group width, bottleneck ratio, SE), and no design drawn under another's name."""
+    names = ["resnet50", "regnety_040", "resnext50_32x4d"]
+    text = build_report([Candidate(n, presets.get(n), "preset") for n in names], memory_batch=None)
+    parsed = parse(text)
+    assert not parsed.errors
+    for name in names:
+        params, macs = totals(presets.get(name)).params, totals(presets.get(name)).macs
+        assert f"{params / 1e6:.2f} M" in text and f"{macs / 1e9:.3f} GMACs" in text, name
+        assert presets.info(name).title in text, name
+    assert "17 groups x 64 = 1088 ch, bottleneck ratio 1, SE" in text

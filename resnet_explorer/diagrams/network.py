@@ -167,17 +167,34 @@ def stage_title(blocks: tuple[BlockTrace, ...]) -> str:
     return title + (f", /{first.stride}" if first.stride != 1 else "")
 
 
+ATTENTION_NAMES = {"se": "SE", "eca": "ECA"}  # squeeze-excitation, efficient channel attention
+
+
 def block_text(design: Design, stage: int) -> str:
-    """What distinguishes a stage's blocks: '3x3 convs: 32 groups x 4 = 128 ch, width x2'."""
+    """What distinguishes a stage's blocks: '3x3 convs: 32 groups x 4 = 128 ch, width x2'; RegNet's
+    bottleneck ratio, the 3x3s' dilation and the attention module where there are any."""
     shape = stage_shapes(design)[stage]
     inner, groups = shape.inner, shape.groups
     convs = "3x3 conv" if shape.block == "bottleneck" else "3x3 convs"
     text = f"{convs}: {inner} ch"
     if groups > 1:
         text = f"{convs}: {groups} groups x {inner // groups} = {inner} ch"
+    ratio = _stage_field(design, stage, "bottleneck_ratio")
+    if ratio is not None and shape.block == "bottleneck":
+        text += f", bottleneck ratio {ratio:g}"
     if design.width_factor != 1:
         text += f", width x{design.width_factor:g}"
+    if shape.dilation > 1:
+        text += f", dilation {shape.dilation}"
+    if design.attention != "none":
+        text += f", {ATTENTION_NAMES[design.attention]}"
     return text
+
+
+def _stage_field(design: Design, stage: int, name: str) -> object:
+    """A per-stage knob: the stage's own value, else the design's (None where unset)."""
+    own = getattr(design.stages[stage], name)
+    return getattr(design, name) if own is None else own
 
 
 def shortcut_summary(blocks: tuple[BlockTrace, ...]) -> str:

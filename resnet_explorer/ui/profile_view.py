@@ -57,12 +57,17 @@ def layer_table(design: Design) -> None:
 
 
 def conventions(design: Design) -> None:
-    """The three FLOP conventions for this design, and why tools disagree."""
+    """The four FLOP conventions for this design, and why tools disagree."""
     counts = cached.analytic_totals(design.to_json())
-    cols = st.columns(3)
-    cols[0].metric("MACs (torchvision 'GFLOPS', pycls)", units.gmacs(counts.macs))
-    cols[1].metric("fvcore total", f"{counts.fvcore / 1e9:,.3f} G")
-    cols[2].metric("FLOPs = 2 x MACs (FlopCounterMode)", units.gflops(counts.flops))
+    cols = st.columns(4)
+    cols[0].metric("MACs (torchvision 'GFLOPS')", units.gmacs(counts.macs))
+    cols[1].metric(
+        "pycls flops",
+        f"{counts.pycls_flops / 1e9:,.3f} G",
+        help=f"MACs + bias additions: {counts.pycls_flops:,}",
+    )
+    cols[2].metric("fvcore total", f"{counts.fvcore / 1e9:,.3f} G")
+    cols[3].metric("FLOPs = 2 x MACs (FlopCounterMode)", units.gflops(counts.flops))
     st.info(CONVENTIONS, icon=":material/calculate:")
 
 
