@@ -44,7 +44,7 @@ def _library_equivalent(design: Design) -> list[str]:
             "",
             "# The same architecture (and state_dict keys) in torchvision:",
             "import torchvision",
-            f"reference = torchvision.models.{preset.torchvision}()",
+            f"reference = torchvision.models.{preset.torchvision}({preset.torchvision_args})",
         ]
     if preset.timm:
         return [

@@ -59,6 +59,7 @@ class Preset:
     fvcore: int | None = None
     results: tuple[Result, ...] = field(default=())
     torchvision: str | None = None  # e.g. "resnet50": torchvision.models.resnet50
+    torchvision_args: str = ""  # keyword arguments of that call, as Python source
     timm: str | None = None  # e.g. "resnet50d": timm.create_model("resnet50d")
     note: str = ""
     macs_precision: int = 1
@@ -276,6 +277,8 @@ _register(
         "Yu & Koltun 2016 / Chen et al. 2017 (DeepLab) dilated backbone; "
         "torchvision.models.resnet50(replace_stride_with_dilation=[False, True, True])",
         25_557_032,
+        torchvision="resnet50",
+        torchvision_args="replace_stride_with_dilation=[False, True, True]",
         note="The same weights as ResNet-50 (dilation adds no parameters); layer3 and layer4 "
         "keep 28x28 maps, so the MACs grow about 4x.",
     )

@@ -34,8 +34,10 @@ TORCHVISION_PRESETS = [n for n in presets.names() if presets.info(n).torchvision
 
 @pytest.mark.parametrize("name", TORCHVISION_PRESETS)
 def test_torchvision_state_dict_keys_and_shapes_match(name, torchvision):
+    preset = presets.info(name)
+    kwargs = eval(f"dict({preset.torchvision_args})")  # the preset's own, trusted source
     with torch.device("meta"):
-        reference = getattr(torchvision.models, presets.info(name).torchvision)()
+        reference = getattr(torchvision.models, preset.torchvision)(**kwargs)
     ours = build_model(presets.get(name), device="meta")
     theirs = {k: tuple(v.shape) for k, v in reference.state_dict().items()}
     mine = {k: tuple(v.shape) for k, v in ours.state_dict().items()}
@@ -56,6 +58,43 @@ def test_torchvision_checkpoint_loads_strictly_and_gives_the_same_outputs(name, 
     x = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
         torch.testing.assert_close(ours(x), reference(x), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", presets.names())
+def test_copy_as_code_builds_the_preset_and_names_the_library_call(name, torchvision, timm):
+    """'Copy as code': our part builds exactly the preset; the library part is the call that
+    builds the same architecture (torchvision's, with its arguments, or timm's registry name)."""
+    from resnet_explorer.codegen import python_code
+
+    preset = presets.info(name)
+    ours, _, library = python_code(preset.design).partition("# The same")
+    namespace: dict = {}
+    exec(ours, namespace)
+    assert namespace["design"] == preset.design
+    if preset.torchvision:
+        call = f"torchvision.models.{preset.torchvision}({preset.torchvision_args})"
+        assert call in library
+    elif preset.timm:
+        assert f'timm.create_model("{preset.timm}")' in library
+        assert preset.timm in timm.list_models(preset.timm)
+    else:
+        assert library == ""
+
+
+def test_the_dilated_resnet50_is_torchvisions_with_its_arguments(torchvision):
+    """resnet50_os8's code runs torchvision's call; its weights load strictly, same outputs."""
+    from resnet_explorer.codegen import python_code
+
+    torch.manual_seed(0)
+    namespace: dict = {}
+    exec(python_code(presets.get("resnet50_os8")), namespace)
+    reference = namespace["reference"].eval()
+    ours = build_model(presets.get("resnet50_os8")).eval()
+    ours.load_state_dict(reference.state_dict(), strict=True)
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        out = reference(x)
+        torch.testing.assert_close(ours(x), out, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("name", ["resnet50d", "resnet18d"])
