@@ -17,7 +17,10 @@ def tiny_file(tmp_path):
     return str(path)
 
 
-FAST = ["--dataset", "synthetic", "--batch-size", "8", "--threads", "1", "--eval-every", "0"]
+FAST = [
+    *("--dataset", "synthetic", "--batch-size", "8", "--threads", "1", "--eval-every", "0"),
+    *("--seeds", "1"),  # one run per design (the default is 3 seeds, 5 on a GPU)
+]
 
 
 def test_probe_json_and_jsonl(capsys, tmp_path, tiny_file):

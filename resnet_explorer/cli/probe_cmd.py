@@ -28,15 +28,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="a ready-made comparison: degradation, depth-ladder, activation_order, "
         "shortcut_options, zero_init, basic_vs_bottleneck",
     )
-    parser.add_argument("--depth", type=int, help="CIFAR depth for the experiment (20, 32, ...)")
+    parser.add_argument(
+        "--depth",
+        type=int,
+        help="CIFAR depth of the experiment's deeper net (degradation: 32, 44, 56 or 110); "
+        "refused with a message where the experiment has none to set",
+    )
     parser.add_argument(
         "--depths", metavar="20,32,44,56", help="the depth ladder's depths (comma-separated)"
     )
     parser.add_argument(
         "--seeds",
         type=int,
-        help="train each design with this many seeds (seed, seed+1, ...); default 1, or 3 "
-        "(5 on a GPU) for --experiment",
+        help="train each design with this many seeds (seed, seed+1, ...): curves, intervals "
+        "and verdicts across them; default 3 (5 on a GPU), 1 for a single run",
     )
     parser.add_argument("--dataset", help="mnist (offline default), cifar10, synthetic or a DIR")
     budget = parser.add_mutually_exclusive_group()
@@ -82,13 +87,13 @@ def run(args: argparse.Namespace) -> int:
     from resnet_explorer.probes.runner import Probe
 
     designs: list[tuple[str, Any]] = []
-    settings: dict[str, Any] = {}
+    settings: dict[str, Any] = {"seeds": experiments.default_seeds()}
     exp = None
     try:
         if args.experiment:
             exp = experiments.get(args.experiment, args.depth, depths=_depths(args.depths))
             designs.extend(exp.designs)
-            settings.update(seeds=experiments.default_seeds(), **exp.config)
+            settings.update(exp.config)
         elif args.depth is not None or args.depths is not None:
             raise CliError("--depth and --depths go with --experiment")
         designs.extend(load_design(ref) for ref in args.refs)
