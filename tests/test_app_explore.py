@@ -36,3 +36,19 @@ def test_bad_space_json_shows_error():
     assert_no_exception(at)
     assert "knobs.stem" in at.error[0].value
     assert at.button(key="explore_start").disabled
+
+
+def test_the_probe_evaluation_takes_seeds_per_sample():
+    from resnet_explorer.probes import experiments
+
+    at = run_page(PAGE)
+    assert at.number_input(key="explore_probe_seeds").value == experiments.default_seeds()
+    at.number_input(key="explore_samples").set_value(1)
+    at.number_input(key="explore_probe_steps").set_value(1)
+    at.number_input(key="explore_probe_seeds").set_value(2).run()
+    at.button(key="explore_start").click().run()
+    assert_no_exception(at)
+    job = at.session_state["explore_job"]
+    assert job.options.probe["seeds"] == 2 and job.options.probe_config().seeds == 2
+    job.cancel()
+    assert job.wait(120)

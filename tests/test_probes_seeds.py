@@ -302,6 +302,20 @@ def test_explore_probe_evaluation_averages_its_seeds_with_an_interval():
     assert three["error_lo"] <= three["error"] <= three["error_hi"]
 
 
+def test_explore_cli_trains_each_sample_with_its_seeds(capsys, tmp_path):
+    out = tmp_path / "results.jsonl"
+    args = ["explore", "examples/space_cifar.json", "--samples", "1", "--probe-steps", "1"]
+    fast = ["--dataset", "synthetic", "--image-size", "32", "--batch-size", "4", "--workers", "0"]
+    code = main([*args, *fast, "--probe-seeds", "2", "--out", str(out), "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    (top,) = doc["top"]
+    assert code == 0 and top["error_lo"] <= top["error"] <= top["error_hi"]
+    header = json.loads(out.read_text().splitlines()[0])
+    assert header["options"]["probe"]["seeds"] == 2
+    assert main([*args[:3], "1", "--probe-seeds", "2"]) == 2
+    assert "go with --probe-steps" in capsys.readouterr().err
+
+
 def test_seeds_budget_and_data_order_reach_the_run_history_and_the_report(tmp_path, data):
     from resnet_explorer.probes.persist import StoreWriter
     from resnet_explorer.report import Candidate, build_report

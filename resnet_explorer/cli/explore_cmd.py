@@ -25,6 +25,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--dataset", help="probe data: mnist (default), cifar10, synthetic, DIR")
     parser.add_argument("--image-size", type=int, help="train every sample at this input size")
     parser.add_argument("--batch-size", type=int, help="probe batch size (default 64)")
+    parser.add_argument(
+        "--probe-seeds",
+        type=int,
+        help="train each sample with this many seeds: error is their mean, error_lo/error_hi "
+        "its interval (default 3, 5 on a GPU)",
+    )
     parser.add_argument("--latency", action="store_true", help="measure inference latency")
     parser.add_argument("--latency-batch", type=int, default=1)
     parser.add_argument("--device", choices=["cpu", "cuda", "auto"], default="cpu")
@@ -53,8 +59,14 @@ def run(args: argparse.Namespace) -> int:
     for key in ("dataset", "image_size", "batch_size"):
         if getattr(args, key) is not None:
             probe[key] = getattr(args, key)
+    if args.probe_seeds is not None:
+        probe["seeds"] = args.probe_seeds
     if probe and args.probe_steps is None:
-        raise CliError("--dataset/--image-size/--batch-size go with --probe-steps")
+        raise CliError("--dataset/--image-size/--batch-size/--probe-seeds go with --probe-steps")
+    if args.probe_steps is not None:
+        from resnet_explorer.probes.experiments import default_seeds
+
+        probe.setdefault("seeds", default_seeds())
     options = EvalOptions(
         latency=args.latency,
         latency_batch=args.latency_batch,
@@ -93,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
         "out": args.out,
         "top": [
             {k: r.get(k) for k in ("index", "hash", metric, "params", "macs", "latency_ms")}
+            | ({k: r.get(k) for k in ("error_lo", "error_hi")} if metric == "error" else {})
             for r in top_k(rows, metric, args.top)
         ],
     }
@@ -140,6 +153,8 @@ def _print_summary(summary: dict[str, Any], metric: str) -> None:
         for r in summary["top"]:
             value = r.get(metric)
             shown = f"{value:.4f}" if metric == "error" else units.count(value)
+            if metric == "error" and r.get("error_lo") is not None:
+                shown += f" [{r['error_lo']:.4f}, {r['error_hi']:.4f}]"
             params, macs = units.count(r["params"]), units.count(r["macs"])
             print(f"  #{r['index']:<6} {r['hash']}  {metric} {shown}  params {params}  MACs {macs}")
     if summary["out"]:

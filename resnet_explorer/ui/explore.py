@@ -28,6 +28,8 @@ from resnet_explorer.explore import (
     top_k,
 )
 from resnet_explorer.explore.backends import make_backend, ray_address
+from resnet_explorer.probes.config import MAX_SEEDS
+from resnet_explorer.probes.experiments import default_seeds
 from resnet_explorer.ui import state
 
 JOB = "explore_job"
@@ -78,6 +80,15 @@ def run_controls(space: Space | None) -> None:
         key="explore_probe_steps",
         help="train each sample this many steps on the same seeded MNIST batches",
     )
+    probe_seeds = cols[2].number_input(
+        "Probe seeds per sample",
+        1,
+        MAX_SEEDS,
+        default_seeds(),
+        key="explore_probe_seeds",
+        help="each sample trains with this many seeds: its error is their mean, with a "
+        "bootstrap 95 % interval (min–max for 2 seeds) as error_lo / error_hi",
+    )
     latency = cols[3].checkbox("Measure latency", key="explore_latency")
     cols = st.columns([1, 2, 1])
     backend_name = cols[0].radio(
@@ -98,7 +109,7 @@ def run_controls(space: Space | None) -> None:
             options = EvalOptions(
                 latency=latency,
                 probe_steps=int(steps) or None,
-                probe={"image_size": 32} if steps else {},
+                probe={"image_size": 32, "seeds": int(probe_seeds)} if steps else {},
             )
             backend = make_backend(backend_name)
         except (EvalError, BackendError) as exc:
