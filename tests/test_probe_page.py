@@ -69,6 +69,10 @@ def test_start_a_probe_see_it_finish_and_saved(db):
     (run,) = Store(db).runs()
     assert run.status == "completed" and run.steps == 4 and run.config["label"] == "resnet20"
     assert any(run.run_id in c.value for c in at.caption)
+    history = _frame(at, "of seeds")  # the run history: seed, of how many, budget, data order
+    assert history["of seeds"].tolist() == [1]
+    assert history["budget"].tolist() == ["4 steps, batch 16, 16 px"]
+    assert any(c.value.startswith("Data order: batches drawn") for c in at.caption)
     # the per-block gradient norms recorded at steps 2 and 4 feed the heatmap
     assert not any("Start a probe on the Train tab" in i.value for i in at.info)
 
@@ -228,3 +232,23 @@ def test_signal_propagation_at_init_on_request_and_after_k_steps(db):
     assert "BN after the addition" in caption and "Zero-init" in caption
     assert len(at.get("plotly_chart")) == charts + 1  # the ten variants, overlaid
     assert any("evaluation the probe measures" in i.value for i in at.info)
+
+
+def test_a_one_click_experiment_runs_its_seeds(db):
+    at = run_page(PAGE)
+    assert at.number_input(key="probe_experiment_seeds").value == experiments.default_seeds()
+    at.selectbox(key="probe_experiment").set_value("depth_ladder")
+    at.number_input(key="probe_experiment_seeds").set_value(2).run()
+    assert any("2 seeds each" in c.value for c in at.caption)
+    at = _button(at, "probe_run_experiment").click().run()
+    assert_no_exception(at)
+    job = at.session_state["probe_job"]
+    try:
+        status = get_manager().status(job)
+        assert status.config["seeds"] == 2 and status.config["steps"] == 400
+        labels = [d.label for d in status.designs]
+        assert labels[:4] == ["plain20", "plain32", "plain44", "plain56"] and len(labels) % 2 == 0
+        assert [d.seed for d in status.designs].count(1) == len(labels) // 2
+    finally:
+        get_manager().cancel(job)
+        get_manager().wait(job, timeout=60)

@@ -227,7 +227,16 @@ def experiment_panel() -> None:
     name = st.selectbox("Experiment", names, format_func=titles.get, key="probe_experiment")
     exp = experiments.get(name)
     st.markdown(f"**What to look for.** {exp.look_for}")
-    cfg = exp.probe_config(log_every=1, threads=threads(), seeds=experiments.default_seeds())
+    seeds = st.number_input(
+        "Seeds per design",
+        1,
+        MAX_SEEDS,
+        key=probe_link.EXPERIMENT_SEEDS,
+        help="Every design trains with seeds 0, 1, ...: the curves show the mean and a band, "
+        "the summary intervals, pairwise verdicts and whether the paper's finding held "
+        f"(default {experiments.default_seeds()} here; 1 seed gives curves but no verdict).",
+    )
+    cfg = exp.probe_config(log_every=1, threads=threads(), seeds=int(seeds))
     st.caption(
         f"{len(exp.designs)} designs: {', '.join(label for label, _ in exp.designs)} · "
         f"{cfg.seeds} seeds each · {cfg.steps} steps at {cfg.image_size} px, batch "

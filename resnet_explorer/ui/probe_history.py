@@ -14,6 +14,20 @@ def _when(stamp: str | None) -> str:
     return (stamp or "")[:19].replace("T", " ")
 
 
+def _budget(config: dict) -> str:
+    """The run's budget as it was asked for: steps and/or seconds, batch, input size."""
+    parts = []
+    if config.get("steps"):
+        parts.append(f"{config['steps']} steps")
+    if config.get("seconds"):
+        parts.append(f"{config['seconds']:g} s")
+    if config.get("batch_size"):
+        parts.append(f"batch {config['batch_size']}")
+    if config.get("image_size"):
+        parts.append(f"{config['image_size']} px")
+    return ", ".join(parts)
+
+
 def run_history(limit: int = 12) -> None:
     """The latest runs (all of them, with their curves, are on the Library page)."""
     store = stored.open_store(quiet=True)
@@ -36,12 +50,17 @@ def run_history(limit: int = 12) -> None:
             "status": r.status,
             "steps": r.steps,
             "seed": r.config.get("seed"),
+            "of seeds": r.config.get("seeds", 1),
+            "budget": _budget(r.config),
             "started": _when(r.started),
             "error or why it stopped": r.error or "",
         }
         for r in runs
     ]
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="probe_history")
+    order = next((r.config.get("data_order") for r in runs if r.config.get("data_order")), None)
+    if order:
+        st.caption(f"Data order: {order}.")
     st.page_link(
         "pages/4_Library.py",
         label="All runs and their curves: Library",

@@ -52,6 +52,7 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("probe_experiment", experiments.names()[0], tuple(experiments.names())),
+    Setting("probe_experiment_seeds", experiments.default_seeds(), low=1, high=MAX_SEEDS),
     Setting("probe_dataset", "mnist", tuple(DATASETS)),
     Setting("probe_budget", "steps", ("steps", "seconds")),
     Setting("probe_steps", 200, low=1, high=100_000),
@@ -69,6 +70,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("probe_threads", 1, low=0, high=256),
 )
 DESIGNS = "probe_designs"
+EXPERIMENT_SEEDS = "probe_experiment_seeds"
 DEFAULT_PICKS = ["plain20", "resnet20"]
 MAX_PICKS = 4
 _BY_KEY = {s.key: s for s in SETTINGS}
