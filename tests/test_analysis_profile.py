@@ -8,6 +8,9 @@ import threading
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import designs
 
 from resnet_explorer import Design, presets
 from resnet_explorer.analysis import (
@@ -69,6 +72,33 @@ def test_saved_activation_bytes_on_meta_equal_a_real_cpu_pass():
         cpu = saved_activations(design, 3, device="cpu")
         assert meta.bytes == cpu.bytes and meta.tensors == cpu.tensors
         assert meta.bytes > 3 * design.in_channels * design.image_size**2 * 4  # input included
+
+
+@settings(max_examples=60, deadline=None)
+@given(designs(), st.integers(1, 3))
+def test_saved_activations_summed_per_distinct_block_equal_one_whole_pass(design, batch):
+    """Measuring each distinct block once (fast for 1,000-block designs) gives exactly the bytes
+    and storages of one pass of the whole network, on generated designs of every knob."""
+    whole = saved_activations(design, batch, per_block=False)
+    parts = saved_activations(design, batch)
+    assert (parts.bytes, parts.tensors) == (whole.bytes, whole.tensors)
+
+
+def test_a_peak_measurement_that_runs_out_of_gpu_memory_is_a_message(monkeypatch):
+    """Asked for, an out-of-memory peak measurement is an `AnalysisError` naming the batch and
+    the GPU; measured by default (a GPU present), the report keeps its estimate, no peak."""
+    memory_module = importlib.import_module("resnet_explorer.analysis.memory")
+
+    def out_of_memory(*_):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 9.00 GiB\nmore")
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda *_: "Test GPU")
+    monkeypatch.setattr(memory_module, "measure_cuda_peak", out_of_memory)
+    with pytest.raises(AnalysisError, match=r"batch 4,096 does not fit on Test GPU \(CUDA out"):
+        memory(TINY, 4096, measure_peak=True)
+    report = memory(TINY, 4096)
+    assert report.measured_peak_bytes is None and report.training_step_estimate_bytes > 0
 
 
 def test_memory_report_parts():

@@ -72,7 +72,8 @@ def build_model(
     """Build the network ``design`` describes.
 
     The design is checked against ``limits`` (parameters, activation memory) before anything is
-    allocated; a design over a cap raises `DesignTooLarge`. With ``seed`` the weights are the same
+    allocated; a design over a cap raises `DesignTooLarge`. On the meta device (shapes only) the
+    weights are not initialised. With ``seed`` the weights are the same
     on every call and on every device (they are drawn on the CPU, then moved).
     """
     if not isinstance(design, Design):
@@ -90,5 +91,6 @@ def build_model(
             torch.manual_seed(seed)
         with build_on if build_on is not None else contextlib.nullcontext():
             model = ResNet(design)
-            _initialize(model, design)
+            if build_on is None or build_on.type != "meta":  # meta tensors hold no values
+                _initialize(model, design)
     return model.to(target) if build_on != target else model
