@@ -9,7 +9,7 @@ with st.spinner("Starting ResNet Explorer: loading PyTorch (first page only)..."
 design = page.setup("Profile", "profile", icon=":material/speed:")
 st.title(f"Profile · {page.design_title(design)}")
 
-st.header("FLOPs: three conventions")
+st.header("FLOPs: four conventions")
 profile_view.conventions(design)
 
 st.header("Layers")
