@@ -175,7 +175,7 @@ def test_profile_and_diagrams_pages_render(page, app_server):
     wait_for_text(page, "25,557,032 parameters")
     with rerun(page):
         page.get_by_role("link", name="Profile").click()
-    page.get_by_text("FLOPs: three conventions").wait_for()
+    page.get_by_text("FLOPs: four conventions").wait_for()
     wait_for_text(page, "4.089 GMACs")
     screenshot(page, "profile")
     with rerun(page):
