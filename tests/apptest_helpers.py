@@ -52,3 +52,8 @@ def finish_latency(at: AppTest, timeout: float = 300) -> AppTest:
     if job is not None:
         assert job.wait(timeout), "the latency sweep did not finish"
     return at.run()
+
+
+def button(at: AppTest, key: str):
+    """The button with ``key`` (in the main area or the sidebar)."""
+    return next(b for b in at.button if b.key == key)

@@ -32,3 +32,11 @@ def timm():
     from compat import import_timm
 
     return import_timm()
+
+
+@pytest.fixture
+def app_db(tmp_path, monkeypatch):
+    """A fresh library file for the app under test (``RESNET_EXPLORER_DB``)."""
+    path = tmp_path / "library.sqlite3"
+    monkeypatch.setenv("RESNET_EXPLORER_DB", str(path))
+    return path

@@ -12,10 +12,8 @@ PAGE = "pages/3_Compare.py"
 
 
 @pytest.fixture
-def db(tmp_path, monkeypatch):
-    path = tmp_path / "library.sqlite3"
-    monkeypatch.setenv("RESNET_EXPLORER_DB", str(path))
-    return path
+def db(app_db):
+    return app_db
 
 
 def _table(at):

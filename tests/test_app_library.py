@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from apptest_helpers import assert_no_exception, run_page
+from apptest_helpers import assert_no_exception, button, run_page
 
 from resnet_explorer import presets
 from resnet_explorer.store import Store
@@ -12,14 +12,8 @@ PAGE = "pages/4_Library.py"
 
 
 @pytest.fixture
-def db(tmp_path, monkeypatch):
-    path = tmp_path / "library.sqlite3"
-    monkeypatch.setenv("RESNET_EXPLORER_DB", str(path))
-    return path
-
-
-def _button(at, key):
-    return next(b for b in at.button if b.key == key)
+def db(app_db):
+    return app_db
 
 
 def _names(at) -> list[str]:
@@ -78,7 +72,7 @@ def test_open_loads_the_design_into_the_editor(db):
     design = presets.get("resnet50").replace(shortcut="C")
     Store(db).save_design("r50 C", design)
     at = run_page(PAGE)
-    at = _button(at, "lib_open").click().run()
+    at = button(at, "lib_open").click().run()
     assert_no_exception(at)
     assert at.session_state["design"] == design
     origin = at.session_state["design_origin"]  # the library design, no preset claimed
@@ -91,30 +85,30 @@ def test_open_loads_the_design_into_the_editor(db):
 def test_duplicate(db):
     Store(db).save_design("net", presets.get("resnet20"))
     at = run_page(PAGE)
-    at = _button(at, "lib_dup").click().run()
+    at = button(at, "lib_dup").click().run()
     assert_no_exception(at)
     assert _names(at) == ["net", "net (copy)"]
     at.text_input(key="lib_copy_name").input("my twin")
-    at = _button(at, "lib_dup").click().run()
+    at = button(at, "lib_dup").click().run()
     assert "my twin" in _names(at)
 
 
 def test_delete_needs_confirmation_and_can_be_undone(db):
     Store(db).save_design("keep me", presets.get("resnet20"), notes="precious")
     at = run_page(PAGE)
-    at = _button(at, "lib_delete").click().run()
+    at = button(at, "lib_delete").click().run()
     assert any("Delete **keep me**" in w.value for w in at.warning)
     assert Store(db).find_design("keep me") is not None  # not yet
-    at = _button(at, "lib_delete_no").click().run()
+    at = button(at, "lib_delete_no").click().run()
     assert Store(db).find_design("keep me") is not None
     assert not any("Delete **keep me**" in w.value for w in at.warning)
 
-    at = _button(at, "lib_delete").click().run()
-    at = _button(at, "lib_delete_yes").click().run()
+    at = button(at, "lib_delete").click().run()
+    at = button(at, "lib_delete_yes").click().run()
     assert_no_exception(at)
     assert Store(db).find_design("keep me") is None
     assert any("Deleted **keep me**" in i.value for i in at.info)
-    at = _button(at, "lib_undo").click().run()
+    at = button(at, "lib_undo").click().run()
     assert_no_exception(at)
     assert Store(db).get_design("keep me").notes == "precious"
 

@@ -4,7 +4,7 @@ gradient flow, lesion and landscape jobs)."""
 from __future__ import annotations
 
 import pytest
-from apptest_helpers import assert_no_exception, run_page
+from apptest_helpers import assert_no_exception, button, run_page
 
 from resnet_explorer.probes import experiments
 from resnet_explorer.probes.jobs import get_manager
@@ -14,14 +14,8 @@ PAGE = "pages/5_Probe.py"
 
 
 @pytest.fixture
-def db(tmp_path, monkeypatch):
-    path = tmp_path / "library.sqlite3"
-    monkeypatch.setenv("RESNET_EXPLORER_DB", str(path))
-    return path
-
-
-def _button(at, key):
-    return next(b for b in at.button if b.key == key)
+def db(app_db):
+    return app_db
 
 
 def _frame(at, column: str):
@@ -38,7 +32,7 @@ def test_page_renders_with_defaults_and_experiments(db):
     assert_no_exception(at)
     assert at.title[0].value == "Train and understand"
     assert at.multiselect(key="probe_designs").value == ["plain20", "resnet20"]
-    assert not _button(at, "probe_start").disabled
+    assert not button(at, "probe_start").disabled
     for name in experiments.names():
         at.selectbox(key="probe_experiment").set_value(name).run()
         assert experiments.get(name).look_for in _markdown(at)
@@ -57,7 +51,7 @@ def test_start_a_probe_see_it_finish_and_saved(db):
     at.multiselect(key="probe_designs").set_value(["resnet20"])
     at.number_input(key="probe_threads").set_value(1)
     at.number_input(key="probe_seeds").set_value(1)  # one run (the page's default is 3 seeds)
-    at = _button(at.run(), "probe_start").click().run()
+    at = button(at.run(), "probe_start").click().run()
     assert_no_exception(at)
     job_id = at.session_state["probe_job"]
     status = get_manager().wait(job_id, timeout=120)
@@ -90,10 +84,10 @@ def test_a_second_session_waits_in_line(db):
         at = run_page(PAGE)
         at.selectbox(key="probe_dataset").set_value("synthetic")
         at.number_input(key="probe_steps").set_value(2)
-        at = _button(at.run(), "probe_start").click().run()
+        at = button(at.run(), "probe_start").click().run()
         assert any("Queued: number 1 in line" in i.value for i in at.info)
         job = at.session_state["probe_job"]
-        at = _button(at, "probe_stop").click().run()
+        at = button(at, "probe_stop").click().run()
         assert manager.status(job)["state"] == "cancelled"
     finally:
         manager.cancel(blocker)
@@ -104,7 +98,7 @@ def test_lesion_study_from_the_page(db):
     at = run_page(PAGE)
     at.number_input(key="probe_lesion_steps").set_value(3)
     at.number_input(key="probe_lesion_images").set_value(40)
-    at = _button(at.run(), "probe_lesion_start").click().run()
+    at = button(at.run(), "probe_lesion_start").click().run()
     job = at.session_state["probe_lesion_job"]
     assert get_manager().wait(job, timeout=120)["state"] == "done"
     at.run()
@@ -120,7 +114,7 @@ def test_landscape_from_the_page(db):
     at.number_input(key="probe_ls_line").set_value(3)
     at.number_input(key="probe_ls_plane").set_value(2)
     at.number_input(key="probe_ls_images").set_value(16)
-    at = _button(at.run(), "probe_ls_start").click().run()
+    at = button(at.run(), "probe_ls_start").click().run()
     job = at.session_state["probe_landscape_job"]
     assert get_manager().wait(job, timeout=120)["state"] == "done"
     at.run()
@@ -184,7 +178,7 @@ def test_every_session_lists_every_job_with_its_owner_and_can_stop_it(db):
         at = run_page(PAGE)
         rows = [m.value for m in at.markdown if "started by **Ada**" in m.value]
         assert rows and "resnet20" in rows[0]
-        _button(at, f"probe_jobs_stop_{other}").click().run()
+        button(at, f"probe_jobs_stop_{other}").click().run()
         status = manager.wait(other, timeout=60)
         assert status.state == "cancelled"
         assert status.stop_reason.startswith("stopped from another session (session ")
@@ -226,7 +220,7 @@ def test_signal_propagation_at_init_on_request_and_after_k_steps(db):
     at = run_page(PAGE)
     assert not any("pre-activation each block" in c.value for c in at.caption)
     charts = len(at.get("plotly_chart"))
-    at = _button(at, "probe_signal_go").click().run()
+    at = button(at, "probe_signal_go").click().run()
     assert_no_exception(at)
     caption = next(c.value for c in at.caption if "pre-activation each block" in c.value)
     assert "BN after the addition" in caption and "Zero-init" in caption
@@ -240,7 +234,7 @@ def test_a_one_click_experiment_runs_its_seeds(db):
     at.selectbox(key="probe_experiment").set_value("depth_ladder")
     at.number_input(key="probe_experiment_seeds").set_value(2).run()
     assert any("2 seeds each" in c.value for c in at.caption)
-    at = _button(at, "probe_run_experiment").click().run()
+    at = button(at, "probe_run_experiment").click().run()
     assert_no_exception(at)
     job = at.session_state["probe_job"]
     try:
