@@ -40,3 +40,11 @@ def app_db(tmp_path, monkeypatch):
     path = tmp_path / "library.sqlite3"
     monkeypatch.setenv("RESNET_EXPLORER_DB", str(path))
     return path
+
+
+@pytest.fixture(scope="module")
+def data():
+    """Tiny synthetic probe data: 4 classes of 8 px RGB images, 64 to train on, 32 held out."""
+    from resnet_explorer.probes.data import synthetic
+
+    return synthetic(num_classes=4, image_size=8, channels=3, train=64, held_out=32)

@@ -14,17 +14,11 @@ from resnet_explorer import presets
 from resnet_explorer.builder import build_model
 from resnet_explorer.cli import main
 from resnet_explorer.probes import ProbeConfig, ProbeError, landscape, lesion, trained
-from resnet_explorer.probes.data import synthetic
 from resnet_explorer.probes.jobs import JobManager
 from resnet_explorer.probes.persist import StoreWriter
 from resnet_explorer.store import Store
 
 PLAIN_TINY = TINY.replace(shortcut="none")
-
-
-@pytest.fixture(scope="module")
-def data():
-    return synthetic(num_classes=4, image_size=8, channels=3, train=64, held_out=32)
 
 
 def cfg(**kw) -> ProbeConfig:

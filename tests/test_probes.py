@@ -16,7 +16,6 @@ from resnet_explorer.probes import (
     gradient_flow_at_init,
     run_probe,
 )
-from resnet_explorer.probes.data import synthetic
 from resnet_explorer.probes.runner import iter_probe, lr_at
 
 TINY = Design(
@@ -27,11 +26,6 @@ TINY = Design(
     stages=[{"blocks": 1, "width": 4}, {"blocks": 1, "width": 8, "stride": 2}],
     shortcut="A",
 )
-
-
-@pytest.fixture(scope="module")
-def data():
-    return synthetic(num_classes=4, image_size=8, channels=3, train=64, held_out=32)
 
 
 def config(**kw) -> ProbeConfig:

@@ -10,12 +10,6 @@ from test_probes import TINY
 from resnet_explorer.cli import main
 from resnet_explorer.probes import ProbeConfig, ProbeError, experiments, run_probe, stats
 from resnet_explorer.probes.claims import Claim, finding
-from resnet_explorer.probes.data import synthetic
-
-
-@pytest.fixture(scope="module")
-def data():
-    return synthetic(num_classes=4, image_size=8, channels=3, train=64, held_out=32)
 
 
 def cfg(**kw) -> ProbeConfig:
