@@ -39,7 +39,7 @@ with train:
         st.code(probe_link.share_link(), language=None, wrap_lines=True)
 with flow:
     probe_studies.gradient_flow()
-    probe_studies.signal_propagation()
+    probe_studies.signal_propagation(design)
 with slices:
     probe_studies.landscape_controls(picked)
     probe_studies.landscape_view()

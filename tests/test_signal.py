@@ -77,3 +77,13 @@ def test_probes_record_the_signal_after_k_steps():
     blocks = evals[-1].signal["blocks"]
     assert set(blocks) == {"layer1.0", "layer2.0"}
     assert all(v["grad_norm"] > 0 for v in blocks.values())
+
+
+def test_any_design_is_measured_in_every_order_with_zero_init_off_and_on():
+    design = presets.get("resnet18").replace(image_size=32)
+    found = signal.sweep(design=design, batch_size=4)
+    assert set(found) == set(signal.variants(design=design)) and len(found) == 10
+    assert {b["name"] for b in found["original"]["blocks"]} >= {"layer1.0", "layer4.1"}
+    assert all(b["variance_ratio"] == 0 for b in found["full_preact + zero-init"]["blocks"])
+    assert all(b["variance_ratio"] > 0 for b in found["full_preact"]["blocks"])
+    assert found["original"]["design"] == design.replace(activation_order="original").hash

@@ -173,20 +173,32 @@ def at_init(design: Design, *, seed: int = 0, batch_size: int = 16) -> dict[str,
     return out
 
 
-def variants(depth: int = 56) -> dict[str, Design]:
-    """The CIFAR net of ``depth`` layers (option A) in the five activation orders, each with
-    zero-init off and on: ``"full_preact"``, ``"full_preact + zero-init"``, ..."""
+def variants(depth: int = 56, design: Design | None = None) -> dict[str, Design]:
+    """``design`` (default: the CIFAR net of ``depth`` layers, option A) in the five activation
+    orders, each with zero-init off and on: ``"full_preact"``, ``"full_preact + zero-init"``,
+    ... A variant the design cannot take (a `DesignError`) is left out."""
+    from resnet_explorer.errors import DesignError
     from resnet_explorer.probes.experiments import _cifar
 
+    base = design if design is not None else _cifar(depth)
     out = {}
     for order in ACTIVATION_ORDERS:
-        out[order] = _cifar(depth, activation_order=order)
-        out[f"{order} + zero-init"] = _cifar(depth, activation_order=order, zero_init_residual=True)
+        for zero, suffix in ((False, ""), (True, " + zero-init")):
+            try:
+                out[f"{order}{suffix}"] = base.replace(
+                    activation_order=order, zero_init_residual=zero
+                )
+            except DesignError:
+                continue
     return out
 
 
-def sweep(depth: int = 56, *, seed: int = 0, batch_size: int = 16) -> dict[str, dict[str, Any]]:
-    """`at_init` for every one of `variants`."""
+def sweep(
+    depth: int = 56, *, design: Design | None = None, seed: int = 0, batch_size: int = 16
+) -> dict[str, dict[str, Any]]:
+    """`at_init` for every one of `variants` (of ``design``, else of the CIFAR net of
+    ``depth`` layers)."""
     return {
-        label: at_init(d, seed=seed, batch_size=batch_size) for label, d in variants(depth).items()
+        label: at_init(d, seed=seed, batch_size=batch_size)
+        for label, d in variants(depth, design).items()
     }

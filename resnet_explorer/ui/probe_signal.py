@@ -8,15 +8,35 @@ from typing import Any
 
 import streamlit as st
 
+from resnet_explorer.design import Design
+from resnet_explorer.errors import DesignError
 from resnet_explorer.probes import experiments, signal
 from resnet_explorer.ui import probe, probe_charts
 
 SHOWN = "probe_signal_depths"  # depths this session asked to measure (the results are cached)
 
 
+EDITOR = "the editor's design"
+CIFAR = "the paper's CIFAR net"
+#: The editor's design is measured at no more than this input size (a batch of 16 through ten
+#: freshly built ImageNet-size nets at 224 px would take minutes on a CPU).
+MAX_SIZE = 64
+
+
 @st.cache_data(max_entries=8, show_spinner="Measuring 10 freshly built nets...")
-def _sweep(depth: int) -> dict[str, dict[str, Any]]:
-    return signal.sweep(depth)
+def _sweep(depth: int, design_json: str | None = None) -> dict[str, dict[str, Any]]:
+    design = Design.from_json(design_json) if design_json else None
+    return signal.sweep(depth, design=design)
+
+
+def measured_design(design: Design) -> Design:
+    """``design`` at an input size of at most `MAX_SIZE` px (as it is where that is invalid)."""
+    if design.image_size <= MAX_SIZE:
+        return design
+    try:
+        return design.replace(image_size=MAX_SIZE)
+    except DesignError:
+        return design
 
 
 def _ratio(r: dict[str, Any], i: int) -> float:
@@ -30,6 +50,12 @@ def _grad_span(r: dict[str, Any]) -> float:
 
 def explain(results: dict[str, dict[str, Any]]) -> str:
     """What to see, with the measured figures."""
+    if "full_preact" not in results or "bn_after_add" not in results:
+        return (
+            "This design cannot take every activation order (shown: "
+            f"{', '.join(results)}): the comparison of full pre-activation with BN after the "
+            "addition needs both."
+        )
     pre, bn = results["full_preact"], results["bn_after_add"]
     n = len(pre["blocks"])
     bn_ratios = [b["variance_ratio"] or 0.0 for b in bn["blocks"][1:]]
@@ -48,26 +74,42 @@ def explain(results: dict[str, dict[str, Any]]) -> str:
     )
 
 
-def at_init() -> None:
-    """The ten variants of a chosen depth, overlaid, on request (cached per depth)."""
+def _which(design: Design | None) -> tuple[str, Design | None, int]:
+    """(a cache key, the design to vary or None for the CIFAR net, its depth)."""
+    kind = CIFAR
+    if design is not None:
+        kind = st.radio("Net", [CIFAR, EDITOR], horizontal=True, key="probe_signal_net")
+    if kind == EDITOR and design is not None:
+        measured = measured_design(design)
+        return measured.hash, measured, measured.depth
     depth = st.select_slider("Depth", experiments.CIFAR_DEPTHS, value=20, key="probe_signal_depth")
+    return f"cifar{depth}", None, depth
+
+
+def at_init(design: Design | None = None) -> None:
+    """The ten variants (five activation orders, zero-init off and on) of the paper's CIFAR net
+    at a chosen depth, or of the editor's ``design``, overlaid, on request (cached)."""
+    key, varied, depth = _which(design)
     shown = st.session_state.setdefault(SHOWN, [])
-    if depth not in shown and st.button(
-        f"Measure the 10 variants at depth {depth}",
+    what = f"depth {depth}" if varied is None else f"the editor's design ({depth} layers)"
+    if key not in shown and st.button(
+        f"Measure the 10 variants of {what}",
         key="probe_signal_go",
         icon=":material/monitoring:",
         help="Five activation orders, zero-init off and on: one seeded random batch of 16 "
         "through each freshly built net (training mode).",
     ):
-        shown.append(depth)
-    if depth not in shown:
+        shown.append(key)
+    if key not in shown:
         st.caption(
             "Per block: the variance of the residual branch's output over the variance of the "
             "block's input, and the norm of dL/dx at the block's input."
         )
         return
-    results = _sweep(depth)
+    results = _sweep(depth, varied.to_json() if varied is not None else None)
     st.plotly_chart(probe_charts.signal_chart(results), key="probe_signal_init")
+    if varied is not None and varied.image_size != design.image_size:
+        st.caption(f"Measured at {varied.image_size} px (the design's own is {design.image_size}).")
     st.caption(explain(results))
 
 

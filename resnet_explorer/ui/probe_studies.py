@@ -70,12 +70,13 @@ def gradient_flow() -> None:
     )
 
 
-def signal_propagation() -> None:
-    """Signal propagation at initialisation and after k steps (`ui.probe_signal`)."""
+def signal_propagation(design: Design | None = None) -> None:
+    """Signal propagation at initialisation (of the paper's CIFAR net or the editor's
+    ``design``) and after k steps (`ui.probe_signal`)."""
     from resnet_explorer.ui import probe_signal
 
     st.subheader("Signal propagation at initialisation")
-    probe_signal.at_init()
+    probe_signal.at_init(design)
     st.subheader("Signal propagation after k steps")
     probe_signal.after_training()
 
