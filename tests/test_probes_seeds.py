@@ -266,6 +266,32 @@ def test_cli_seeds_statistics_and_finding(capsys, tmp_path):
     doc = json.loads(capsys.readouterr().out)
     assert code == 0 and doc["finding"]["verdict"] == "no verdict"
     assert [d["label"] for d in doc["designs"]] == ["plain20", "plain32", "resnet20", "resnet32"]
+    ladder = ["--experiment", "depth-ladder", "--depths", "32,20", "--steps", "1", *FAST]
+    assert main(["probe", *ladder, "--seeds", "2", "--image-size", "8"]) == 0
+    out = capsys.readouterr().out
+    table = out.split("depth ladder, final training loss, mean [interval]:")[1].splitlines()
+    assert table[1].split() == ["depth", "plain", "residual", "(option", "A)"]
+    assert [row.split()[0] for row in table[2:4]] == ["20", "32"] and "[" in table[2]
+    assert "finding was reproduced" in out or "at this budget" in out
+
+
+def test_the_depth_ladder_chart_draws_loss_against_depth_with_intervals():
+    from resnet_explorer.ui import probe_charts
+
+    rows = [
+        {"label": f"{kind}{depth}", "seed": seed, "status": "done", "steps": 5,
+         "final_train_loss": depth / 100 * (2 if kind == "plain" else 1) + seed / 1000}
+        for kind in ("plain", "resnet") for depth in (56, 20, 32) for seed in range(3)
+    ]  # fmt: skip
+    statistics = stats.summarize(rows)
+    points = experiments.ladder(statistics)
+    assert [d for d, _ in points["plain"]] == [20, 32, 56]
+    fig = probe_charts.depth_ladder(statistics)
+    plain, resnet = fig.data
+    assert list(plain.x) == [20, 32, 56] and plain.name == "plain"
+    assert resnet.name == "residual (option A)"
+    assert plain.y[2] == pytest.approx(1.121) and all(v >= 0 for v in plain.error_y.array)
+    assert "bootstrap 95 % interval over 3 seeds" in fig.layout.yaxis.title.text
 
 
 @pytest.mark.parametrize(

@@ -218,8 +218,13 @@ def _print_table(rows: list[dict[str, Any]], dataset: dict[str, Any], *, seeds: 
 
 
 def _print_statistics(statistics: dict[str, Any], found: dict | None, *, seeds: int) -> None:
-    """Per design the mean and interval over the seeds, the verdicts, the experiment's finding."""
+    """Per design the mean and interval over the seeds, the verdicts, the depth ladder's table,
+    the experiment's finding."""
+    from resnet_explorer.probes import experiments
+
     if seeds < 2:
+        if found is not None and found["sentence"]:
+            print(f"\n{found['sentence']}")
         return
     print(f"\nacross {seeds} seeds: mean [interval]")
     print(f"{'design':16} {'final train loss':>32} {'held-out acc':>28}  interval")
@@ -233,8 +238,23 @@ def _print_statistics(statistics: dict[str, Any], found: dict | None, *, seeds: 
     for v in statistics["verdicts"]:
         if v["metric"] == "final_train_loss":
             print(f"  {v['text']}")
+    points = experiments.ladder(statistics)
+    if found is not None and all(points.values()):
+        _print_ladder(points)
     if found is not None and found["sentence"]:
         print(f"\n{found['sentence']}")
+
+
+def _print_ladder(points: dict[str, list[tuple[int, dict[str, Any]]]]) -> None:
+    """The depth ladder: final training loss against depth, plain and residual side by side."""
+    plain, resnet = dict(points["plain"]), dict(points["resnet"])
+    print("\ndepth ladder, final training loss, mean [interval]:")
+    print(f"{'depth':>5} {'plain':>28} {'residual (option A)':>28}")
+    for depth in sorted(set(plain) | set(resnet)):
+        print(
+            f"{depth:>5} {_interval(plain.get(depth), '.4f'):>28} "
+            f"{_interval(resnet.get(depth), '.4f'):>28}"
+        )
 
 
 def _interval(d: dict[str, Any] | None, spec: str) -> str:

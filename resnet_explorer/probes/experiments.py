@@ -137,6 +137,20 @@ def depth_ladder(depths: tuple[int, ...] | None = None) -> Experiment:
     )
 
 
+def ladder(
+    statistics: Mapping[str, Any], metric: str = "final_train_loss"
+) -> dict[str, list[tuple[int, dict[str, Any]]]]:
+    """The depth ladder's points from `probes.stats.summarize` output: ``{"plain": [(depth,
+    interval), ...], "resnet": [...]}``, by depth (labels ``plainD`` / ``resnetD``)."""
+    out: dict[str, list[tuple[int, dict[str, Any]]]] = {"plain": [], "resnet": []}
+    for label, d in statistics.get("designs", {}).items():
+        for kind, points in out.items():
+            depth = label[len(kind) :]
+            if label.startswith(kind) and depth.isdigit() and d.get(metric):
+                points.append((int(depth), d[metric]))
+    return {kind: sorted(points, key=lambda p: p[0]) for kind, points in out.items()}
+
+
 def _bottleneck_matching(basic: Design, blocks: int) -> tuple[Design, int, int]:
     """The bottleneck CIFAR net with ``blocks`` per stage whose MACs are closest to ``basic``'s:
     (design, its MACs, the base width)."""
@@ -296,6 +310,7 @@ EXPERIMENTS: dict[str, Callable[..., Experiment]] = {
 
 
 def names() -> list[str]:
+    """Every experiment's name, in the order the page and the CLI list them."""
     return list(EXPERIMENTS)
 
 

@@ -120,13 +120,10 @@ def training_curves(events: Sequence[ProbeEvent], x: str = "step") -> go.Figure:
 def depth_ladder(statistics: dict[str, Any], metric: str = "final_train_loss") -> go.Figure:
     """Final training loss against depth, one line plain, one line residual, with the
     intervals over the seeds as error bars (labels ``plainD`` / ``resnetD``)."""
+    from resnet_explorer.probes.experiments import ladder
+
     fig = go.Figure()
-    for i, kind in enumerate(("plain", "resnet")):
-        points = []
-        for label, d in statistics.get("designs", {}).items():
-            if label.startswith(kind) and label[len(kind) :].isdigit() and d.get(metric):
-                points.append((int(label[len(kind) :]), d[metric]))
-        points.sort()
+    for i, (kind, points) in enumerate(ladder(statistics, metric).items()):
         if not points:
             continue
         fig.add_trace(
