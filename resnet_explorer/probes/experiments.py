@@ -192,7 +192,8 @@ def basic_vs_bottleneck(depth: int | None = None) -> Experiment:
     bottleneck, macs, width = _bottleneck_matching(basic, n_bottleneck)
     b_macs = totals(basic).macs
     notes = (
-        f"basic: {n_basic} blocks a stage, widths 16/32/64, {b_macs / 1e6:.1f} M MACs, "
+        f"at {basic.image_size} px: basic: {n_basic} blocks a stage, widths 16/32/64, "
+        f"{b_macs / 1e6:.1f} M MACs, "
         f"{totals(basic).params / 1e3:.0f} k params; bottleneck: {n_bottleneck} blocks a "
         f"stage, inner widths {width}/{2 * width}/{4 * width} (x4 out), {macs / 1e6:.1f} M MACs "
         f"({(macs - b_macs) / b_macs:+.1%}), {totals(bottleneck).params / 1e3:.0f} k params; "
@@ -204,8 +205,10 @@ def basic_vs_bottleneck(depth: int | None = None) -> Experiment:
         designs=((f"basic{depth}", basic), (f"bottleneck{depth}", bottleneck)),
         look_for=(
             "The course notes claim that at shallow depths (18 or 34 layers) bottleneck blocks "
-            "often beat basic ones. Here both nets have the same depth and the same MACs: see "
-            "whether the bottleneck net ends with the lower training loss, across the seeds."
+            "often beat basic ones. Here both nets have the same depth (20 and 38 are the depths "
+            "nearest 18 and 34 that both block types reach with three equal stages) and the "
+            "same MACs: see whether the bottleneck net ends with the lower training loss, "
+            "across the seeds."
         ),
         source="He et al. 2015, Section 4.1 (bottleneck design); the course notes' claim",
         config=dict(FAST_CPU),
