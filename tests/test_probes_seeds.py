@@ -353,3 +353,19 @@ def test_seeds_budget_and_data_order_reach_the_run_history_and_the_report(tmp_pa
     assert set(writer.run_ids) == {("local", "tiny · seed 3"), ("local", "tiny · seed 4")}
     html = build_report([Candidate("tiny", runs[0].design)], store=store, memory_batch=None)
     assert "3 (one of 2)" in html and "6 steps" in html and "seeded by the run" in html
+
+
+def test_curves_show_the_mean_over_seeds_and_a_labelled_band(data):
+    from resnet_explorer.ui import probe_charts
+
+    for seeds, method in ((3, "bootstrap 95 % interval"), (2, "min–max")):
+        events: list = []
+        run_probe([("a", TINY)], cfg(seeds=seeds, log_every=1), data=data, on_event=events.append)
+        fig = probe_charts.training_curves(events)
+        (mean,) = [t for t in fig.data if t.name and t.name.endswith(" train") and t.xaxis == "x"]
+        assert mean.name == f"a (mean of {seeds} seeds, band: {method}) train"
+        (band,) = [t for t in fig.data if t.fill == "tonexty" and t.xaxis == "x"]
+        upper = fig.data[list(fig.data).index(band) - 1]
+        assert len(mean.y) == 6 and all(
+            lo <= m <= hi for lo, m, hi in zip(band.y, mean.y, upper.y, strict=True)
+        )
