@@ -369,3 +369,20 @@ def test_curves_show_the_mean_over_seeds_and_a_labelled_band(data):
         assert len(mean.y) == 6 and all(
             lo <= m <= hi for lo, m, hi in zip(band.y, mean.y, upper.y, strict=True)
         )
+
+
+def test_cli_degradation_honours_depth(capsys):
+    args = ["--experiment", "degradation", "--depth", "32", "--steps", "1", "--seeds", "1"]
+    code = main(["probe", *args, *FAST, "--image-size", "8", "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert [(d["label"], d["depth"]) for d in doc["designs"]] == [
+        ("plain20", 20),
+        ("plain32", 32),
+        ("resnet20", 20),
+        ("resnet32", 32),
+    ]
+    assert [c["claim"] for c in doc["finding"]["claims"]] == [
+        "plain32 ends with a higher training loss than plain20",
+        "resnet32 does not end with a higher training loss than resnet20",
+    ]
