@@ -226,7 +226,7 @@ def test_signal_propagation_at_init_on_request_and_after_k_steps(db):
     assert "BN after the addition" in caption and "Zero-init" in caption
     assert len(at.get("plotly_chart")) == charts + 1  # the ten variants, overlaid
     at.radio(key="probe_signal_net").set_value("the editor's design").run()
-    at = _button(at, "probe_signal_go").click().run()  # the editor's ResNet-18, at 64 px
+    at = button(at, "probe_signal_go").click().run()  # the editor's ResNet-18, at 64 px
     assert_no_exception(at)
     assert any(c.value == "Measured at 64 px (the design's own is 224)." for c in at.caption)
     assert any("BN after the addition" in c.value for c in at.caption)
