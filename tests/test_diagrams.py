@@ -33,7 +33,7 @@ from resnet_explorer.diagrams import (
 from resnet_explorer.diagrams.diff import differences, field_changes, marks, summary
 from resnet_explorer.diagrams.network import ROW_WIDTH_PT, network_rows
 from resnet_explorer.diagrams.style import human
-from resnet_explorer.diagrams.trace import block_counts
+from resnet_explorer.diagrams.trace import params_and_macs_by_part
 
 render_module = importlib.import_module("resnet_explorer.diagrams.render")
 
@@ -221,7 +221,7 @@ def test_conv_labels_name_kernel_channels_stride_and_groups():
 def test_block_diagram_counts_and_title():
     design = presets.get("resnet50")
     source = block_diagram(design, 2, 0).source
-    params, _ = block_counts(design)["layer3.0"]
+    params, _ = params_and_macs_by_part(design)["layer3.0"]
     assert f"{human(params)} params" in source
     assert trace_network(design).block(2, 0).params == params  # built module == analytic
     assert "layer3.0: Bottleneck block, 512 x 28 x 28 -&gt; 1024 x 14 x 14" in source

@@ -15,7 +15,7 @@ from resnet_explorer.diagrams.style import (
     new_graph,
     shape_text,
 )
-from resnet_explorer.diagrams.trace import block_counts, trace_network
+from resnet_explorer.diagrams.trace import params_and_macs_by_part, trace_network
 
 
 def block_diagram(
@@ -29,7 +29,7 @@ def block_diagram(
     does not exist and `DesignError` for a design that cannot be built.
     """
     trace = trace_network(design).block(stage, block)
-    params, macs = block_counts(design)[trace.name]
+    params, macs = params_and_macs_by_part(design)[trace.name]
     graph = new_graph(
         f"block_{trace.name}",
         rankdir,

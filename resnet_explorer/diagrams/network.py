@@ -32,7 +32,7 @@ from resnet_explorer.diagrams.trace import (
     BlockTrace,
     NetworkTrace,
     TracedOp,
-    block_counts,
+    params_and_macs_by_part,
     trace_network,
 )
 from resnet_explorer.shapes import stage_shapes
@@ -241,7 +241,7 @@ class _Drawer:
         self.graph, self.trace, self.layout = graph, trace, layout
         self.legend, self.marks, self.prefix = legend, marks, prefix
         self.design = trace.design
-        self.counts = block_counts(self.design)
+        self.counts = params_and_macs_by_part(self.design)
         self.per_stage = stage_totals(self.design)
         self.ids: dict[str, str] = {}
         self.chain = _Chain(graph, trace.input_shape, layout, prefix)

@@ -327,7 +327,7 @@ def op_counts(design: Design, prefix: str, op: TracedOp) -> tuple[int, int]:
 
 
 @lru_cache(maxsize=16)
-def block_counts(design: Design) -> dict[str, tuple[int, int]]:
+def params_and_macs_by_part(design: Design) -> dict[str, tuple[int, int]]:
     """Analytic (params, MACs) of every block (``layer3.0``), and of ``stem`` and ``head``."""
     layout = plan(design)
     stem = total(layout.stem)
