@@ -195,3 +195,14 @@ def test_resnet50_regnety_4gf_and_resnext50_side_by_side(db):
         assert f"{totals(presets.get(name)).params / 1e6:.2f} M params" in spec
     assert "17 groups x 64 = 1088 ch, bottleneck ratio 1, SE" in specs[1]
     assert "SE" not in specs[0].split("legend")[0] and "cc0000" in specs[1]
+
+
+@pytest.mark.parametrize("name", ["regnety_040", "seresnext50_32x4d", "resnet50_os8"])
+def test_two_designs_of_the_new_families_draw_their_diff(db, name):
+    """The two-design diff of a family preset against ResNet-50 (fields the one sets and the
+    other leaves at their default) is drawn, not a KeyError."""
+    for picks in (["preset:resnet50", f"preset:{name}"], [f"preset:{name}", "preset:resnet50"]):
+        at = _picks(run_page(PAGE), picks)
+        assert_no_exception(at)
+        (chart,) = at.get("graphviz_chart")
+        assert presets.info(name).title in chart.proto.spec

@@ -627,3 +627,16 @@ def test_attention_and_anti_aliasing_are_nodes_of_their_own_kind_in_block_diagra
         (before,) = [s for s, d, _ in edges if d == key]
         assert after.replace(".", "_") in before, (name, before)
         assert "legend" in source
+
+
+@pytest.mark.parametrize("other", ["regnety_040", "seresnext50_32x4d", "resnet50_os8"])
+def test_field_changes_name_fields_only_one_side_sets(other):
+    """Fields added after format 1 (attention, output_stride, group_width, ...) are left out of
+    a design's JSON at their default: the diff must still name them, either way round."""
+    a, b = presets.get("resnet50"), presets.get(other)
+    forward, backward = field_changes(a, b), field_changes(b, a)
+    assert forward and len(forward) == len(backward)
+    field = {"regnety_040": "attention", "seresnext50_32x4d": "attention",
+             "resnet50_os8": "output_stride"}[other]  # fmt: skip
+    assert any(line.startswith(f"{field}: ") for line in forward)
+    assert diff_diagram(a, b).source and diff_diagram(b, a).source

@@ -171,7 +171,10 @@ def compare(a: NetworkTrace, b: NetworkTrace) -> tuple[Marks, Marks]:
 
 def field_changes(a: Design, b: Design) -> list[str]:
     """'shortcut: B -> C' for every design field that differs (stages summarized)."""
-    da, db = a.to_dict(), b.to_dict()
+    # Every field, not the JSON's: fields added after format 1 are left out of ``to_dict`` when
+    # they hold their default, so either side may lack a key the other has.
+    da, db = a.model_dump(), b.model_dump()
+    da["stages"], db["stages"] = a.to_dict()["stages"], b.to_dict()["stages"]
     lines = []
     for key in da:
         if da[key] == db[key]:
