@@ -244,3 +244,14 @@ def test_a_link_carries_the_preset_and_library_design_it_came_from():
     assert any("library design **my r20**" in i.value for i in seen.info)
     assert next(m.delta for m in seen.metric).startswith("+")
     assert seen.query_params["lib"] in ("my r20", ["my r20"])
+
+
+def test_every_start_from_option_fits_the_sidebar_select():
+    """The select is an input (it cannot wrap): 306 px at the sidebar's width holds about 47
+    characters; RegNet titles ran to 53 and were cut ("... (pycls, timm regnety")."""
+    from resnet_explorer.ui.editor import SCRATCH, start_label
+
+    labels = [start_label(n) for n in [SCRATCH, *presets.names()]]
+    assert max(len(label) for label in labels) <= 44, max(labels, key=len)
+    assert start_label("regnety_040") == "regnety_040 - RegNetY-4.0GF"
+    assert start_label("resnet50") == "resnet50 - ResNet-50"

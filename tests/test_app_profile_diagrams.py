@@ -18,10 +18,14 @@ def test_profile_page_renders_presets(name):
 
     counts = totals(presets.get(name))
     macs = counts.macs
-    assert labels["MACs (torchvision 'GFLOPS')"] == f"{macs / 1e9:,.3f} GMACs"
+    assert labels["MACs"] == f"{macs / 1e9:,.3f} GMACs"
     assert labels["pycls flops"] == f"{counts.pycls_flops / 1e9:,.3f} G"
     assert counts.pycls_flops > macs  # the classifier's bias additions at least
-    assert labels["FLOPs = 2 x MACs (FlopCounterMode)"] == f"{2 * macs / 1e9:,.3f} GFLOPs"
+    assert labels["FLOPs (2 x MACs)"] == f"{2 * macs / 1e9:,.3f} GFLOPs"
+    helps = {m.label: m.help for m in at.metric}
+    assert "torchvision's 'GFLOPS'" in helps["MACs"] and f"{macs:,}" in helps["MACs"]
+    assert "FlopCounterMode" in helps["FLOPs (2 x MACs)"]
+    assert all(len(label) <= 16 for label in list(labels)[:4])  # four fit in a row at 1280 px
     assert "Saved activations" in labels
 
 

@@ -274,6 +274,15 @@ def _seed_widgets(design: Design) -> None:
     st.session_state[_START] = base.preset if base and base.preset else SCRATCH
 
 
+def start_label(name: str) -> str:
+    """What a "Start from" option reads: the preset's name and its title without the
+    parenthesis ("regnety_040 - RegNetY-4.0GF"), short enough for the sidebar's select (an
+    input, which cannot wrap); the page's title gives the full one."""
+    if name == SCRATCH:
+        return name
+    return f"{name} - {presets.info(name).title.split(' (')[0]}"
+
+
 def _on_start_from() -> None:
     choice = st.session_state[_START]
     if choice == SCRATCH:
@@ -416,7 +425,8 @@ def sidebar(page: str) -> Design:
             [SCRATCH, *presets.names()],
             key=_START,
             on_change=_on_start_from,
-            format_func=lambda n: n if n == SCRATCH else f"{n} - {presets.info(n).title}",
+            format_func=start_label,
+            help="The page's title gives the preset's full name.",
         )
         stage_rows = _stage_table(page)
         # From this run's edits, not the last valid design: switching the block type enables

@@ -60,14 +60,27 @@ def conventions(design: Design) -> None:
     """The four FLOP conventions for this design, and why tools disagree."""
     counts = cached.analytic_totals(design.to_json())
     cols = st.columns(4)
-    cols[0].metric("MACs (torchvision 'GFLOPS')", units.gmacs(counts.macs))
+    # Short labels (four in a row fit at 1280 px with the sidebar open); help says whose.
+    cols[0].metric(
+        "MACs",
+        units.gmacs(counts.macs),
+        help=f"Multiply-accumulates of conv + fc: torchvision's 'GFLOPS'. {counts.macs:,}",
+    )
     cols[1].metric(
         "pycls flops",
         f"{counts.pycls_flops / 1e9:,.3f} G",
         help=f"MACs + bias additions: {counts.pycls_flops:,}",
     )
-    cols[2].metric("fvcore total", f"{counts.fvcore / 1e9:,.3f} G")
-    cols[3].metric("FLOPs = 2 x MACs (FlopCounterMode)", units.gflops(counts.flops))
+    cols[2].metric(
+        "fvcore total",
+        f"{counts.fvcore / 1e9:,.3f} G",
+        help=f"fvcore's FlopCountAnalysis total: {counts.fvcore:,}",
+    )
+    cols[3].metric(
+        "FLOPs (2 x MACs)",
+        units.gflops(counts.flops),
+        help=f"PyTorch's FlopCounterMode and hardware peaks: {counts.flops:,}",
+    )
     st.info(CONVENTIONS, icon=":material/calculate:")
 
 

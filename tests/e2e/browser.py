@@ -174,3 +174,44 @@ def in_viewport(page, locator) -> bool:
         and box["y"] + box["height"] <= size["height"]
         and box["x"] + box["width"] <= size["width"]
     )
+
+
+_CLIPPED = """() => {
+  const cut = [];
+  const skip = '[data-testid="stDataFrame"], .js-plotly-plot, [data-testid="stCode"], pre, '
+    + '[data-testid="stSkipLink"], a[href="#main-content"], [data-testid="stTooltipContent"]';
+  const shown = e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
+  for (const e of document.querySelectorAll('[data-testid="stApp"] *')) {
+    if (e.closest(skip) || !shown(e)) continue;
+    if (e.tagName === 'INPUT') {
+      if (e.type !== 'checkbox' && e.type !== 'radio' && e.type !== 'file' && e.value
+          && e.scrollWidth > e.clientWidth + 1) cut.push((e.getAttribute('aria-label') || 'input')
+          + ': ' + e.value);
+      continue;
+    }
+    const text = (e.innerText || '').trim();
+    if (!text || text === 'Skip to main content') continue;
+    const cs = getComputedStyle(e);
+    const hides = cs.textOverflow === 'ellipsis' || cs.overflowX === 'hidden';
+    if (hides && e.scrollWidth > e.clientWidth + 1) cut.push(text.slice(0, 120));
+  }
+  return [...new Set(cut)];
+}"""
+
+
+def clipped_texts(page) -> list[str]:
+    """Texts on screen that are cut off: an element that hides its overflow (or ends it in
+    "...") whose text is wider than the element, and inputs (select values) wider than their
+    box. Tables, charts and code blocks scroll, and are left out."""
+    return page.evaluate(_CLIPPED)
+
+
+def assert_nothing_clipped(page, what: str, *, timeout: float = 15_000) -> None:
+    """Fail, naming the texts, unless nothing is cut off once the layout settles (the sidebar
+    slides in and web fonts load after a run ends: a text is cut only while that lasts)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(f"(() => ({_CLIPPED})().length === 0)", timeout=timeout)
+    except PlaywrightTimeout:
+        raise AssertionError(f"{what}: cut off: {clipped_texts(page)}") from None
