@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from apptest_helpers import assert_no_exception, run_page
+from apptest_helpers import assert_no_exception, pick_preset, run_page
 
 from resnet_explorer import presets
 from resnet_explorer.store import Store
@@ -206,3 +206,20 @@ def test_two_designs_of_the_new_families_draw_their_diff(db, name):
         assert_no_exception(at)
         (chart,) = at.get("graphviz_chart")
         assert presets.info(name).title in chart.proto.spec
+
+
+def test_charts_name_designs_in_legends_and_diagrams_title_the_editor_preset(db):
+    """The cost scatter names designs in a legend (texts beside close points overlapped and
+    were cut at the edge), the stage bars' legend sits above the panels (below, it hid the
+    first panel's "stem + head"), and the editor's diagram is titled with its preset's title."""
+    import json
+
+    at = pick_preset(run_page(PAGE), "regnety_040")
+    assert_no_exception(at)
+    bars, scatter = (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
+    assert bars["layout"]["legend"]["y"] > 1
+    assert scatter["layout"]["showlegend"] is True
+    assert all(t["mode"] == "markers" for t in scatter["data"])
+    assert [t["name"] for t in scatter["data"]] == ["current (regnety_040)", "resnet34"]
+    (chart,) = at.get("graphviz_chart")
+    assert f"current: {presets.info('regnety_040').title}" in chart.proto.spec

@@ -221,18 +221,44 @@ def summary(found: list[DesignMetrics]) -> None:
 
 
 def stage_bars(found: list[DesignMetrics]) -> None:
-    st.plotly_chart(figures.stage_bars(found), key="cmp_stages")
+    """Per-stage bars of every design, the legend above the panels: below them, its box hid
+    the first panel's slanted "stem + head"."""
+    fig = figures.stage_bars(found)
+    fig.update_layout(
+        legend={"orientation": "h", "y": 1.12, "yanchor": "bottom", "x": 0},
+        margin={"t": 80},
+        height=380,
+    )
+    st.plotly_chart(fig, key="cmp_stages")
+
+
+def as_legend(fig, found: list[DesignMetrics] | None = None):
+    """A scatter as the app shows it: each design named in a legend above the chart (with
+    its latency, when ``found`` gives it) instead of a text beside its point, which
+    overlapped the next design's and was cut at the chart's edge."""
+    for i, trace in enumerate(fig.data):
+        trace.mode = "markers"
+        latency = found[i].latency if found is not None else None
+        if latency is not None:
+            trace.name = f"{trace.name}: {latency.text()}"
+    fig.update_layout(
+        showlegend=True,
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+        margin={"t": 60},
+        height=440,
+    )
+    return fig
 
 
 def costs(found: list[DesignMetrics]) -> None:
     """MACs vs parameters (and vs measured latency where the library has it)."""
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(figures.cost_scatter(found), key="cmp_scatter")
+        st.plotly_chart(as_legend(figures.cost_scatter(found), found), key="cmp_scatter")
     with right:
         latency = figures.latency_scatter(found)
         if latency is not None:
-            st.plotly_chart(latency, key="cmp_latency")
+            st.plotly_chart(as_legend(latency), key="cmp_latency")
         missing = [column_name(found, i) for i, m in enumerate(found) if m.latency is None]
         if missing:
             st.info(
@@ -247,6 +273,10 @@ def _title(candidate: Candidate, name: str) -> str:
     """What a diagram is titled: a preset's title ('ResNeXt-50 (32x4d)'), else its name."""
     if candidate.source == "preset":
         return presets.info(candidate.name).title
+    base = state.origin()
+    if candidate.source == "editor" and base is not None:
+        edited = "" if base.design == candidate.design else " (modified)"
+        return f"current: {base.title}{edited}"
     return name
 
 
