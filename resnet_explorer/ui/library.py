@@ -219,32 +219,38 @@ def actions(store: Store, found: list[SavedDesign]) -> None:
     except DesignError as exc:
         st.error(f"{name!r} no longer validates ({exc}); it can only be deleted.")
         design = None
-    cols = st.columns([1, 1, 2, 1])
-    cols[0].button(
-        "Open in editor",
-        key="lib_open",
-        on_click=_open,
-        args=(store, name),
-        disabled=design is None,
-        icon=":material/open_in_new:",
-        type="primary",
-    )
-    cols[1].button(
-        "Duplicate",
-        key="lib_dup",
-        on_click=_duplicate,
-        args=(store, name),
-        icon=":material/content_copy:",
-    )
-    cols[2].text_input(
-        "Name of the copy",
+    # The copy's name on its own row, wide enough for a long name with " (copy)"; the buttons
+    # in one row as wide as their labels (in four fixed columns at 1280 px they read
+    # "Open in edi..." and the name was cut).
+    st.text_input(
+        "Name of the copy (for Duplicate)",
         key="lib_copy_name",
         placeholder=f"{name} (copy)",
-        label_visibility="collapsed",
     )
-    cols[3].button(
-        "Delete…", key="lib_delete", on_click=_ask_delete, args=(name,), icon=":material/delete:"
-    )
+    with st.container(horizontal=True, key="lib_buttons"):
+        st.button(
+            "Open in editor",
+            key="lib_open",
+            on_click=_open,
+            args=(store, name),
+            disabled=design is None,
+            icon=":material/open_in_new:",
+            type="primary",
+        )
+        st.button(
+            "Duplicate",
+            key="lib_dup",
+            on_click=_duplicate,
+            args=(store, name),
+            icon=":material/content_copy:",
+        )
+        st.button(
+            "Delete…",
+            key="lib_delete",
+            on_click=_ask_delete,
+            args=(name,),
+            icon=":material/delete:",
+        )
     if st.session_state.get(_CONFIRM) == name:
         with st.container(border=True):
             st.warning(f"Delete **{name}** from the library? Its runs and profiles are kept.")

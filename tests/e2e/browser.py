@@ -178,15 +178,22 @@ def in_viewport(page, locator) -> bool:
 
 _CLIPPED = """() => {
   const cut = [];
+  const ctx = document.createElement('canvas').getContext('2d');
   const skip = '[data-testid="stDataFrame"], .js-plotly-plot, [data-testid="stCode"], pre, '
     + '[data-testid="stSkipLink"], a[href="#main-content"], [data-testid="stTooltipContent"]';
   const shown = e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
   for (const e of document.querySelectorAll('[data-testid="stApp"] *')) {
     if (e.closest(skip) || !shown(e)) continue;
     if (e.tagName === 'INPUT') {
-      if (e.type !== 'checkbox' && e.type !== 'radio' && e.type !== 'file' && e.value
-          && e.scrollWidth > e.clientWidth + 1) cut.push((e.getAttribute('aria-label') || 'input')
-          + ': ' + e.value);
+      if (['checkbox', 'radio', 'file', 'hidden'].includes(e.type)) continue;
+      const label = (e.getAttribute('aria-label') || 'input') + ': ';
+      if (e.value && e.scrollWidth > e.clientWidth + 1) cut.push(label + e.value);
+      if (!e.value && e.placeholder) {  // a placeholder is not in scrollWidth: measure it
+        const cs = getComputedStyle(e);
+        ctx.font = cs.font;
+        const room = e.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+        if (ctx.measureText(e.placeholder).width > room + 1) cut.push(label + e.placeholder);
+      }
       continue;
     }
     const text = (e.innerText || '').trim();
