@@ -7,12 +7,14 @@ with st.spinner("Starting ResNet Explorer: loading PyTorch (first page only)..."
     from resnet_explorer.ui import explore, page
 
 page.setup("Explore", "explore")
-st.title("Explore a design space")
-st.caption(
-    "Sample designs from a space under a compute budget (analytic counts only), measure latency "
-    "and a short probe on request, and compare the distributions (Radosavovic et al. 2020)."
-)
-space = explore.space_editor()
-explore.run_controls(space)
-explore.progress()
+with page.guard():
+    st.title("Explore a design space")
+    st.caption(
+        "Sample designs from a space under a compute budget (analytic counts only), measure "
+        "latency and a short probe on request, and compare the distributions (Radosavovic et "
+        "al. 2020)."
+    )
+    space = explore.space_editor()
+    explore.run_controls(space)
+    explore.progress()
 page.finish()

@@ -48,3 +48,23 @@ def test_a_design_over_the_size_cap_gets_messages_not_tracebacks(path):
     assert any("the cap is 1,000,000,000" in w.value for w in at.sidebar.warning)
     for error in at.error:
         assert "the cap is" in error.value
+
+
+@pytest.mark.parametrize("path", ALL_PAGES)
+def test_an_engine_refusal_no_panel_caught_is_a_message_not_a_traceback(path, monkeypatch):
+    """`page.guard`, the one place the UI catches the engine's error root: a refusal raised
+    anywhere in a page's body is shown as its message at the top of the main area."""
+    import streamlit as st
+
+    from resnet_explorer.analysis import AnalysisError
+
+    def refuse(*_args, **_kwargs):
+        raise AnalysisError("batch 9,999 is absurd; at most 4,096 is accepted")
+
+    monkeypatch.setattr(st, "title", refuse)
+    at = run_page(path)
+    assert_no_exception(at)
+    assert [e.value for e in at.main.error] == [
+        "This page could not be drawn: batch 9,999 is absurd; at most 4,096 is accepted"
+    ]
+    assert at.sidebar.selectbox(key="ed__start_from").value == "resnet18"  # the editor stays

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import streamlit as st
 
 from resnet_explorer.design import Design
 from resnet_explorer.diagrams import dot_available
+from resnet_explorer.errors import ResNetExplorerError
 from resnet_explorer.probes import link as probe_link
 from resnet_explorer.ui import editor, state, warm
 
@@ -73,11 +76,28 @@ def setup(title: str, page: str, icon: str = ":material/hub:") -> Design:
         st.sidebar.caption(f":material/warning: {NO_DOT}")
     _run_marker(page, design)
     status(design)
+    st.session_state[_ALERT_SLOT] = st.container()  # where `guard` puts an uncaught message
     notice = state.pop_url_notice()
     if notice:
         st.warning(notice, icon=":material/link_off:")
     state.sync_url(keep=PAGE_PARAMS.get(page, ()))
     return design
+
+
+_ALERT_SLOT = "_page_alert_slot"
+
+
+@contextmanager
+def guard() -> Iterator[None]:
+    """A page's body. The one place the app catches the engine's error root: a refusal no
+    panel handled itself (`ResNetExplorerError`: input the engine will not take) is shown as
+    its message at the top of the main area, never as a traceback; the rest of the page is not
+    drawn. Anything else is a bug and keeps Streamlit's report."""
+    try:
+        yield
+    except ResNetExplorerError as exc:
+        slot = st.session_state.get(_ALERT_SLOT) or st
+        slot.error(f"This page could not be drawn: {exc}", icon=":material/error:")
 
 
 def _run_marker(page: str, design: Design) -> None:
