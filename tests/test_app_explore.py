@@ -21,6 +21,8 @@ def test_explore_page_runs_and_sends_to_compare():
     at.run()
     assert_no_exception(at)
     assert any("Done" in s.value for s in at.success)
+    reasons = next(e for e in at.expander if e.label == "Why draws were rejected").markdown[0]
+    assert " draws, e.g. " in reasons.value and "e+0" not in reasons.value, reasons.value
     assert at.dataframe  # the top-k table
     at.button(key=f"v{id(job)}_compare").click().run()
     assert_no_exception(at)

@@ -104,6 +104,9 @@ def test_sampling_is_seeded_counted_and_within_budget():
     assert a.draws == 300 + sum(a.rejected.values())
     assert any(r.startswith("invalid: shortcut='A'") for r in a.rejected)
     assert set(a.examples) == set(a.rejected)
+    # the messages a person reads: counts with separators, never 4.11816e+06
+    said = " ".join(a.examples.values())
+    assert "e+0" not in said and "over the max 2,000,000" in said, said
     for s in a.samples:
         t = totals(s.design)
         assert s.metrics["params"] == t.params <= 2_000_000

@@ -326,7 +326,7 @@ class Sampler:
         if partial.params <= self._max_params:
             name, value = ("macs", partial.macs)
         bound = self.space.constraints[name].max
-        raise _Reject(f"{name} > max", f"{name} >= {value:g} > max {bound:g}")
+        raise _Reject(f"{name} > max", f"{name} at least {_num(value)}, over the max {_num(bound)}")
 
     def check(self, counts: Totals, depth: int) -> dict[str, Any]:
         """Analytic metrics, or raise `_Reject` (a constraint, the engine's size cap)."""
@@ -336,10 +336,17 @@ class Sampler:
         for name, bound in self.space.constraints.items():
             value = metrics[name]
             if bound.max is not None and value > bound.max:
-                raise _Reject(f"{name} > max", f"{name}={value:g} > max {bound.max:g}")
+                said = f"{name} {_num(value)}, over the max {_num(bound.max)}"
+                raise _Reject(f"{name} > max", said)
             if bound.min is not None and value < bound.min:
-                raise _Reject(f"{name} < min", f"{name}={value:g} < min {bound.min:g}")
+                said = f"{name} {_num(value)}, under the min {_num(bound.min)}"
+                raise _Reject(f"{name} < min", said)
         return metrics
+
+
+def _num(value: float) -> str:
+    """A bound or a count as a person reads it: 4,118,160 (not 4.11816e+06), 0.0123."""
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,.4g}"
 
 
 def sample_space(

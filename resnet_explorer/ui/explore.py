@@ -162,7 +162,8 @@ def _status(job: ExploreJob, snap: dict) -> None:
         # the reasons as users see them: one real message per kind (the kinds are patterns)
         examples = s.get("examples", {})
         lines = [
-            f"- {n} like: {examples.get(reason, reason)}" for reason, n in s["rejected"].items()
+            f"- {n:,} {'draw' if n == 1 else 'draws'}, e.g. {examples.get(reason, reason)}"
+            for reason, n in s["rejected"].items()
         ]
         if lines:
             with st.expander("Why draws were rejected"):
