@@ -63,6 +63,9 @@ def test_stage_table_shows_the_design_stages():
         [3, 32, 2],
         [3, 64, 2],
     ]
+    # the columns past the sidebar's edge are named, so nobody misses them
+    (said,) = [c.value for c in at.sidebar.caption if c.value.startswith("Stages")]
+    assert "Scroll the table right for groups, group_width, bottleneck_ratio." in said
 
 
 def test_stage_rows_from_the_table_build_the_design_or_name_the_missing_cell():

@@ -393,7 +393,12 @@ def _stage_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
 def _stage_table(page: str) -> list[dict[str, Any]]:
     """The stage table, fed the seeded stages (edits accumulate in the widget)."""
     seeded = state.seeded_design()
-    st.caption("Stages (add or remove rows; 'block' empty = the design's block type)")
+    shown = 4  # columns the sidebar shows at its width; the others are a scroll away
+    st.caption(
+        "Stages (add or remove rows; empty = the design's value). Scroll the table right for "
+        + ", ".join(STAGE_COLUMNS[shown:])
+        + "."
+    )
     edited = st.data_editor(
         _stages_frame(seeded),
         key=f"{_STAGES}_{state.seed_generation()}",
