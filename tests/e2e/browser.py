@@ -137,13 +137,16 @@ def edit_stage_cell(page, row: int, column: int, value: str, *, key: str = "Ente
     grid.evaluate("e => e.scrollIntoView({block: 'center'})")  # wholly in view, every row
     x, y = _cell_centre(grid.bounding_box(), row, column)
     page.keyboard.press("Escape")
+    # The pointer moves over the grid before it clicks, as a person's does: the grid opened
+    # no editor for keys after a click that came straight from elsewhere (a sidebar select).
+    page.mouse.move(x - 3, y)
+    page.mouse.move(x, y)
     page.mouse.click(x, y)
     page.keyboard.type(value)
     try:
         page.locator(CELL_EDITOR).first.wait_for(timeout=5_000)
     except PlaywrightTimeout:
-        # Now and then the grid selects the cell but the keys reach no editor (seen after a
-        # select in the sidebar, on a loaded box): a double click opens it, as a person would.
+        # Should the keys still reach no editor, a double click opens it, as a person would.
         page.keyboard.press("Escape")
         page.mouse.dblclick(x, y)
     commit_cell_editor(page, value, key)
