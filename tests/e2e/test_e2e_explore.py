@@ -17,7 +17,7 @@ def test_explore_samples_a_space_and_sends_designs_to_compare(page, app_server):
     samples.fill("30")
     with rerun(page):
         samples.press("Enter")
-    page.get_by_role("button", name="Start").click()
+    page.get_by_role("button", name="Start", exact=True).click()
     # the run goes on in the background; the page polls it and shows the results
     page.get_by_text("Done in").wait_for(timeout=90_000)
     screenshot(page, "explore")
@@ -42,7 +42,7 @@ def test_start_is_enabled_again_when_an_exploration_ends(page, app_server):
         box.fill(value)
         with rerun(page):
             box.press("Enter")
-    page.get_by_role("button", name="Start").click()
+    page.get_by_role("button", name="Start", exact=True).click()
     page.get_by_text("Evaluating").first.wait_for(timeout=60_000)  # drawn while busy
     page.get_by_text("Done in").wait_for(timeout=240_000)  # a busy 2-core box
     # Only the polling fragment redraws itself; the page must redraw too, without a click.
