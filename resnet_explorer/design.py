@@ -521,7 +521,8 @@ class Design(BaseModel):
         if problems:
             raise ValueError(
                 "module_names='regnet' gives timm RegNet's names, which exist for RegNet-shaped "
-                "designs only; this design has " + "; ".join(problems)
+                "designs only; this design has " + "; ".join(problems) + ". Keep those and "
+                "set module_names='torchvision' (the Module names knob), or undo them"
             )
 
     def _check_shapes(self, shapes: tuple[StageShape, ...]) -> None:

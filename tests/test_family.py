@@ -189,6 +189,7 @@ def test_anti_aliasing_moves_the_stride_after_the_strided_conv():
         ({"output_stride": 2}, "output_stride"),
         ({"anti_alias": "avg", "image_size": 226}, "needs an even size"),
         ({"module_names": "regnet"}, "RegNet-shaped designs only"),
+        ({"module_names": "regnet"}, "set module_names='torchvision'"),
         ({"attention": "cbam"}, "attention"),
         ({"se_ratio": 0}, "se_ratio"),
         ({"stages": [{"blocks": 600, "width": 8}, {"blocks": 600, "width": 8}]}, "1,200 blocks"),
