@@ -317,26 +317,24 @@ class _Drawer:
             self.stage(i, self.trace.stages[i], span)
 
     def stem(self, span: slice = slice(None)) -> None:
-        trace = self.trace
-        if not trace.stem:
-            return
-        if self.layout.depth >= 1:
-            self.ops_cluster("stem", trace.stem, span)
-            return
-        lines = (*_summary(trace.stem), counts_text(*self.counts["stem"]))
-        self.chain.step(
-            self.node("stem", "stem", f"stem ({self.design.stem})", *lines), trace.stem_shape
-        )
+        stem = self.trace.stem
+        self.ops_part("stem", stem, f"stem ({self.design.stem})", self.trace.stem_shape, span)
 
     def head(self, span: slice = slice(None)) -> None:
-        trace = self.trace
-        if not trace.head:
+        head = self.trace.head
+        self.ops_part("head", head, "head", head[-1].shape if head else (), span)
+
+    def ops_part(
+        self, name: str, ops: tuple[TracedOp, ...], title: str, shape: tuple[int, ...], span: slice
+    ) -> None:
+        """The stem or the head: one node listing its ops, or (depth >= 1) a box of them."""
+        if not ops:
             return
         if self.layout.depth >= 1:
-            self.ops_cluster("head", trace.head, span)
+            self.ops_cluster(name, ops, span)
             return
-        lines = (*_summary(trace.head), counts_text(*self.counts["head"]))
-        self.chain.step(self.node("head", "head", "head", *lines), trace.head[-1].shape)
+        lines = (*_summary(ops), counts_text(*self.counts[name]))
+        self.chain.step(self.node(name, name, title, *lines), shape)
 
     def stage_lines(self, i: int, blocks: tuple[BlockTrace, ...]) -> list[str]:
         total = self.per_stage[i]
