@@ -163,18 +163,19 @@ def _segments(design: Design):
 
     def ops_part(ops):
         owner = nn.Module()
-        steps = install(owner, ops)
+        with torch.device("meta"):
+            steps = install(owner, ops)
         return owner, lambda x: run(owner, steps, x)
 
-    with torch.device("meta"):
-        yield ("stem",), *ops_part(layout.stem), False
-        built: dict[tuple, nn.Module] = {}
-        for block in (b for stage in layout.stages for b in stage.blocks):
-            key = ("block", block.spec, block.drop_path > 0)
-            if key not in built:
+    yield ("stem",), *ops_part(layout.stem), False
+    built: dict[tuple, nn.Module] = {}
+    for block in (b for stage in layout.stages for b in stage.blocks):
+        key = ("block", block.spec, block.drop_path > 0)
+        if key not in built:
+            with torch.device("meta"):
                 built[key] = ResidualBlock(block).train()
-            yield key, built[key], built[key], False
-        yield ("head",), *ops_part(layout.final + layout.head), True
+        yield key, built[key], built[key], False
+    yield ("head",), *ops_part(layout.final + layout.head), True
 
 
 def _compose(design: Design, batch_size: int) -> SavedTensors:
