@@ -130,6 +130,8 @@ def _as_user_nobody(argv: list[str]) -> list:
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
                 code = main(argv)
             os.write(write, json.dumps([code, out.getvalue(), err.getvalue()]).encode())
+        except BaseException as exc:  # say why (e.g. the checkout is unreadable to nobody)
+            os.write(write, json.dumps([-1, "", f"the child failed: {exc!r}"]).encode())
         finally:
             os._exit(0)
     os.close(write)
