@@ -125,6 +125,12 @@ def _pick(own: object, default: object) -> object:
     return default if own is None else own
 
 
+def stage_knob(design: ShapeFields, stage: StageFields, name: str) -> object:
+    """A per-stage knob (``groups``, ``group_width``, ``bottleneck_ratio``) as the network uses
+    it: the stage's own value, else the design's (None where neither sets it)."""
+    return _pick(getattr(stage, name), getattr(design, name))
+
+
 def stage_widths(design: ShapeFields, stage: StageFields, index: int) -> tuple[int, int, int]:
     """(inner, out, groups) of stage ``index``'s blocks.
 

@@ -150,8 +150,9 @@ def _saves(forward, params, x, *, loss: bool) -> _Saves:
 
 
 def _segments(design: Design):
-    """The network as parts run one after the other, each with the key of what it saves:
-    (key, module, forward, whether the loss follows). Blocks of one spec save the same."""
+    """The network as parts run one after the other: (key, make, whether the loss follows),
+    where blocks of one spec share a key (they save the same) and ``make()`` builds the part
+    on the meta device as (its parameters, its forward)."""
     import torch
     from torch import nn
 
@@ -165,17 +166,17 @@ def _segments(design: Design):
         owner = nn.Module()
         with torch.device("meta"):
             steps = install(owner, ops)
-        return owner, lambda x: run(owner, steps, x)
+        return owner.parameters(), lambda x: run(owner, steps, x)
 
-    yield ("stem",), *ops_part(layout.stem), False
-    built: dict[tuple, nn.Module] = {}
+    def block_part(block):
+        with torch.device("meta"):
+            module = ResidualBlock(block).train()
+        return module.parameters(), module
+
+    yield ("stem",), lambda: ops_part(layout.stem), False
     for block in (b for stage in layout.stages for b in stage.blocks):
-        key = ("block", block.spec, block.drop_path > 0)
-        if key not in built:
-            with torch.device("meta"):
-                built[key] = ResidualBlock(block).train()
-        yield key, built[key], built[key], False
-    yield ("head",), *ops_part(layout.final + layout.head), True
+        yield ("block", block.spec, block.drop_path > 0), lambda b=block: block_part(b), False
+    yield ("head",), lambda: ops_part(layout.final + layout.head), True
 
 
 def _compose(design: Design, batch_size: int) -> SavedTensors:
@@ -186,10 +187,11 @@ def _compose(design: Design, batch_size: int) -> SavedTensors:
     measured: dict[tuple, _Saves] = {}
     total = tensors = 0
     previous: _Saves | None = None
-    for key, module, forward, loss in _segments(design):
+    for key, make, loss in _segments(design):
         if key not in measured:
+            params, forward = make()
             x = _zeros(shape, "meta", grad=previous is not None)
-            measured[key] = _saves(forward, module.parameters(), x, loss=loss)
+            measured[key] = _saves(forward, params, x, loss=loss)
         part = measured[key]
         total, tensors = total + part.bytes, tensors + part.tensors
         if previous is not None and previous.saves_output and part.saves_input:

@@ -35,7 +35,7 @@ from resnet_explorer.diagrams.trace import (
     params_and_macs_by_part,
     trace_network,
 )
-from resnet_explorer.shapes import stage_shapes
+from resnet_explorer.shapes import stage_knob, stage_shapes
 
 MAX_DEPTH = 2
 #: Left to right: the widest a row may grow (points, estimated from its labels) before the
@@ -179,7 +179,7 @@ def block_text(design: Design, stage: int) -> str:
     text = f"{convs}: {inner} ch"
     if groups > 1:
         text = f"{convs}: {groups} groups x {inner // groups} = {inner} ch"
-    ratio = _stage_field(design, stage, "bottleneck_ratio")
+    ratio = stage_knob(design, design.stages[stage], "bottleneck_ratio")
     if ratio is not None and shape.block == "bottleneck":
         text += f", bottleneck ratio {ratio:g}"
     if design.width_factor != 1:
@@ -189,12 +189,6 @@ def block_text(design: Design, stage: int) -> str:
     if design.attention != "none":
         text += f", {ATTENTION_NAMES[design.attention]}"
     return text
-
-
-def _stage_field(design: Design, stage: int, name: str) -> object:
-    """A per-stage knob: the stage's own value, else the design's (None where unset)."""
-    own = getattr(design.stages[stage], name)
-    return getattr(design, name) if own is None else own
 
 
 def shortcut_summary(blocks: tuple[BlockTrace, ...]) -> str:
