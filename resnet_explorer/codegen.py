@@ -35,6 +35,11 @@ def python_code(design: Design) -> str:
     return "\n".join(lines) + "\n"
 
 
+def torchvision_args(preset: presets.Preset) -> str:
+    """The keyword arguments of the preset's torchvision call, as Python source."""
+    return ", ".join(f"{k}={_literal(v)}" for k, v in preset.torchvision_kwargs.items())
+
+
 def _library_equivalent(design: Design) -> list[str]:
     preset = presets.find(design)
     if preset is None:
@@ -44,7 +49,7 @@ def _library_equivalent(design: Design) -> list[str]:
             "",
             "# The same architecture (and state_dict keys) in torchvision:",
             "import torchvision",
-            f"reference = torchvision.models.{preset.torchvision}({preset.torchvision_args})",
+            f"reference = torchvision.models.{preset.torchvision}({torchvision_args(preset)})",
         ]
     if preset.timm:
         return [

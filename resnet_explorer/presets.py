@@ -11,7 +11,7 @@ torchvision's and timm's checkpoints load into it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,7 +59,7 @@ class Preset:
     fvcore: int | None = None
     results: tuple[Result, ...] = field(default=())
     torchvision: str | None = None  # e.g. "resnet50": torchvision.models.resnet50
-    torchvision_args: str = ""  # keyword arguments of that call, as Python source
+    torchvision_kwargs: Mapping[str, Any] = field(default_factory=dict)  # of that call
     timm: str | None = None  # e.g. "resnet50d": timm.create_model("resnet50d")
     note: str = ""
     macs_precision: int = 1
@@ -278,7 +278,7 @@ _register(
         "torchvision.models.resnet50(replace_stride_with_dilation=[False, True, True])",
         25_557_032,
         torchvision="resnet50",
-        torchvision_args="replace_stride_with_dilation=[False, True, True]",
+        torchvision_kwargs={"replace_stride_with_dilation": [False, True, True]},
         note="The same weights as ResNet-50 (dilation adds no parameters); layer3 and layer4 "
         "keep 28x28 maps, so the MACs grow about 4x.",
     )

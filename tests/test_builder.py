@@ -35,7 +35,7 @@ TORCHVISION_PRESETS = [n for n in presets.names() if presets.info(n).torchvision
 @pytest.mark.parametrize("name", TORCHVISION_PRESETS)
 def test_torchvision_state_dict_keys_and_shapes_match(name, torchvision):
     preset = presets.info(name)
-    kwargs = eval(f"dict({preset.torchvision_args})")  # the preset's own, trusted source
+    kwargs = dict(preset.torchvision_kwargs)
     with torch.device("meta"):
         reference = getattr(torchvision.models, preset.torchvision)(**kwargs)
     ours = build_model(presets.get(name), device="meta")
@@ -72,8 +72,8 @@ def test_copy_as_code_builds_the_preset_and_names_the_library_call(name, torchvi
     exec(ours, namespace)
     assert namespace["design"] == preset.design
     if preset.torchvision:
-        call = f"torchvision.models.{preset.torchvision}({preset.torchvision_args})"
-        assert call in library
+        args = ", ".join(f"{k}={v!r}" for k, v in preset.torchvision_kwargs.items())
+        assert f"torchvision.models.{preset.torchvision}({args})" in library
     elif preset.timm:
         assert f'timm.create_model("{preset.timm}")' in library
         assert preset.timm in timm.list_models(preset.timm)
