@@ -43,7 +43,7 @@ def worst_accepted() -> Design:
 
 def _clear() -> None:
     clear_caches()
-    trace_network.cache_clear() if hasattr(trace_network, "cache_clear") else None
+    trace_network.cache_clear()
 
 
 def _time(call) -> float:
