@@ -46,21 +46,43 @@ class Outcome:
     attempts: int = 1
 
 
+OnResult = Callable[[Outcome], None]
+
+
 class Backend:
-    """Base class: `run` evaluates every task and calls ``on_result`` once per task."""
+    """Base class: `run` evaluates every task and calls ``on_result`` once per task.
+
+    A subclass implements `_run` (called with at least one task); ``max_retries``,
+    ``evaluate`` and ``poll_s`` (how often it looks for finished tasks) mean the same to each.
+    """
 
     name = "base"
+
+    def __init__(self, *, max_retries: int, evaluate: EvalFn, poll_s: float) -> None:
+        self.max_retries = max_retries
+        self.evaluate = evaluate
+        self.poll_s = poll_s
 
     def run(
         self,
         tasks: Sequence[Task],
-        on_result: Callable[[Outcome], None],
+        on_result: OnResult,
         cancel: CancelCheck | None = None,
     ) -> None:
+        """Evaluate ``tasks``; ``on_result`` once per task; ``cancel()`` true: stop, and
+        report every unfinished task ``cancelled``."""
+        if tasks:
+            self._run(tasks, on_result, cancel or _never)
+
+    def _run(self, tasks: Sequence[Task], on_result: OnResult, cancel: CancelCheck) -> None:
         raise NotImplementedError
 
     def describe(self) -> str:
         return self.name
+
+
+def _never() -> bool:
+    return False
 
 
 def _cpus() -> int:
@@ -91,10 +113,8 @@ class LocalBackend(Backend):
     ) -> None:
         if workers is not None and workers < 0:
             raise BackendError(f"workers={workers}: >= 0")
+        super().__init__(max_retries=max_retries, evaluate=evaluate, poll_s=poll_s)
         self.workers = workers
-        self.max_retries = max_retries
-        self.evaluate = evaluate
-        self.poll_s = poll_s
 
     def resolved_workers(self, tasks: Sequence[Task]) -> int:
         if self.workers is not None:
@@ -107,14 +127,7 @@ class LocalBackend(Backend):
     def describe(self) -> str:
         return f"local ({self.workers if self.workers is not None else 'auto'} workers)"
 
-    def run(
-        self,
-        tasks: Sequence[Task],
-        on_result: Callable[[Outcome], None],
-        cancel: CancelCheck | None = None,
-    ) -> None:
-        if not tasks:
-            return
+    def _run(self, tasks: Sequence[Task], on_result: OnResult, cancel: CancelCheck) -> None:
         workers = self.resolved_workers(tasks)
         if workers == 0:
             self._run_inline(tasks, on_result, cancel)
@@ -123,7 +136,7 @@ class LocalBackend(Backend):
 
     def _run_inline(self, tasks, on_result, cancel) -> None:
         for i, task in enumerate(tasks):
-            if cancel is not None and cancel():
+            if cancel():
                 for rest in tasks[i:]:
                     on_result(Outcome(rest.index, "cancelled", attempts=0))
                 return
@@ -141,7 +154,7 @@ class LocalBackend(Backend):
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
         try:
             while pending or running:
-                if cancel is not None and cancel():
+                if cancel():
                     _kill(pool)
                     for task in [*running.values(), *pending]:
                         on_result(
@@ -243,12 +256,10 @@ class RayBackend(Backend):
         evaluate: EvalFn = evaluate_design,
         poll_s: float = 0.2,
     ) -> None:
+        super().__init__(max_retries=max_retries, evaluate=evaluate, poll_s=poll_s)
         self.address = ray_address(address)
-        self.max_retries = max_retries
         self.num_cpus = num_cpus
         self.num_gpus = num_gpus
-        self.evaluate = evaluate
-        self.poll_s = poll_s
 
     def describe(self) -> str:
         return f"ray ({self.address or 'connected'})"
@@ -277,14 +288,7 @@ class RayBackend(Backend):
         ray.init(**kwargs)
         return True
 
-    def run(
-        self,
-        tasks: Sequence[Task],
-        on_result: Callable[[Outcome], None],
-        cancel: CancelCheck | None = None,
-    ) -> None:
-        if not tasks:
-            return
+    def _run(self, tasks: Sequence[Task], on_result: OnResult, cancel: CancelCheck) -> None:
         import ray
         from ray import exceptions as rex
 
@@ -298,7 +302,7 @@ class RayBackend(Backend):
             )(self.evaluate)
             refs = {remote.remote(t.design, t.options): t for t in tasks}
             while refs:
-                if cancel is not None and cancel():
+                if cancel():
                     for ref in refs:
                         ray.cancel(ref, force=True)
                     for task in refs.values():
