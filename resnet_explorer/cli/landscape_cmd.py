@@ -6,18 +6,21 @@ import argparse
 from typing import Any
 
 from resnet_explorer.cli.common import CliError, print_json, schema
-from resnet_explorer.cli.study_args import add_training_options, train
+from resnet_explorer.cli.study_args import add_study_parser, given, train
+
+#: The arguments that are `LandscapeSpec` settings of the same names.
+_SPEC_OPTIONS = ("line", "plane", "span", "images", "points_per_batch")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser(
+    parser = add_study_parser(
+        sub,
         "landscape",
         help="loss-landscape slices (Li et al. 2018) around briefly trained designs",
-        description="Train each design briefly (as `probe` does), then evaluate the held-out loss "
-        "along one filter-normalised random direction (a line) and on a plane of two, around "
-        "the trained weights. Progress on stderr; the result (or --json) on stdout.",
+        study="evaluate the held-out loss along one filter-normalised random direction (a line) "
+        "and on a plane of two, around the trained weights",
+        handler=run,
     )
-    add_training_options(parser)
     parser.add_argument("--line", type=int, default=21, help="points on the line (0 = none)")
     parser.add_argument("--plane", type=int, default=9, help="plane points a side (0 = none)")
     parser.add_argument("--span", type=float, default=1.0, help="coefficients over [-span, span]")
@@ -28,7 +31,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=int,
         help="grid points per forward pass (vmap; default 1 on the CPU, 8 on a GPU)",
     )
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,13 +39,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         spec = LandscapeSpec(
-            line=args.line,
-            plane=args.plane,
-            span=args.span,
-            images=args.images,
-            batch_size=args.eval_batch,
-            points_per_batch=args.points_per_batch,
-            seed=args.seed or 0,
+            **given(args, _SPEC_OPTIONS), batch_size=args.eval_batch, seed=args.seed or 0
         )
     except ProbeError as exc:
         raise CliError(str(exc)) from None

@@ -6,20 +6,19 @@ import argparse
 from typing import Any
 
 from resnet_explorer.cli.common import CliError, print_json, schema
-from resnet_explorer.cli.study_args import add_training_options, train
+from resnet_explorer.cli.study_args import add_study_parser, train
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser(
+    parser = add_study_parser(
+        sub,
         "lesion",
         help="remove one block at a time from briefly trained designs (Veit et al. 2016)",
-        description="Train each design briefly (as `probe` does), then replace each block in "
-        "turn by its shortcut (a plain block by the identity, where its shape allows) and "
-        "measure the held-out accuracy. Progress on stderr; the result (or --json) on stdout.",
+        study="replace each block in turn by its shortcut (a plain block by the identity, where "
+        "its shape allows) and measure the held-out accuracy",
+        handler=run,
     )
-    add_training_options(parser)
     parser.add_argument("--images", type=int, default=1000, help="held-out images to evaluate")
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ import time
 from typing import TYPE_CHECKING, Any, TextIO
 
 from resnet_explorer.cli.common import CliError, load_design, print_json, schema
+from resnet_explorer.cli.study_args import PROBE_OPTIONS, given
 
 if TYPE_CHECKING:
     from resnet_explorer.probes.events import ProbeEvent
@@ -64,24 +65,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-_OPTIONS = (
-    "seeds",
-    "dataset",
-    "steps",
-    "seconds",
-    "batch_size",
-    "optimizer",
-    "lr",
-    "weight_decay",
-    "label_smoothing",
-    "seed",
-    "image_size",
-    "eval_every",
-    "device",
-    "threads",
-)
-
-
 def run(args: argparse.Namespace) -> int:
     from resnet_explorer.probes import ProbeConfig, ProbeError, experiments
     from resnet_explorer.probes.runner import Probe
@@ -99,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         designs.extend(load_design(ref) for ref in args.refs)
         if not designs:
             raise CliError("give at least one design (NAME|FILE.json|v1.TOKEN) or --experiment")
-        explicit = {k: getattr(args, k) for k in _OPTIONS if getattr(args, k) is not None}
+        explicit = given(args, PROBE_OPTIONS)
         if "seconds" in explicit:
             settings["steps"] = None
         settings.update(explicit)

@@ -1,29 +1,67 @@
-"""Options and training shared by ``landscape`` and ``lesion``: designs to train briefly, then
-study with their trained weights (not a command itself)."""
+"""Options and training shared by the commands that train designs (not a command itself):
+which arguments are probe settings (``probe``, ``landscape``, ``lesion``), and the study
+commands' parser and training (``landscape``, ``lesion``: designs to train briefly, then study
+with their trained weights)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from resnet_explorer.cli.common import CliError, load_design
 
 if TYPE_CHECKING:
     from resnet_explorer.probes.events import ProbeEvent
 
-_OPTIONS = (
+#: The arguments of ``probe`` that are `ProbeConfig` settings of the same names.
+PROBE_OPTIONS = (
+    "seeds",
     "dataset",
     "steps",
     "seconds",
     "batch_size",
     "optimizer",
     "lr",
+    "weight_decay",
+    "label_smoothing",
     "seed",
     "image_size",
+    "eval_every",
     "device",
     "threads",
 )
+#: A study's: one seed, the optimizer's and the evaluation's defaults (`add_training_options`).
+_OPTIONS = tuple(
+    k for k in PROBE_OPTIONS if k not in ("seeds", "weight_decay", "label_smoothing", "eval_every")
+)
+
+
+def given(args: argparse.Namespace, names: Iterable[str]) -> dict[str, Any]:
+    """The options among ``names`` that the command line set (those that are not None)."""
+    return {k: getattr(args, k) for k in names if getattr(args, k) is not None}
+
+
+def add_study_parser(
+    sub: argparse._SubParsersAction,
+    name: str,
+    *,
+    help: str,
+    study: str,
+    handler: Callable[[argparse.Namespace], int],
+) -> argparse.ArgumentParser:
+    """The parser of the study command ``name``, run by ``handler``: the designs and how to
+    train them (`add_training_options`), then what ``study`` says it does with them."""
+    parser = sub.add_parser(
+        name,
+        help=help,
+        description=f"Train each design briefly (as `probe` does), then {study}. Progress on "
+        "stderr; the result (or --json) on stdout.",
+    )
+    add_training_options(parser)
+    parser.set_defaults(handler=handler)
+    return parser
 
 
 def add_training_options(parser: argparse.ArgumentParser) -> None:
@@ -47,10 +85,10 @@ def train(args: argparse.Namespace):
     """Train the designs of ``args`` (a line per design on stderr); the finished `Probe`."""
     from resnet_explorer.probes import ProbeConfig, ProbeError, trained
 
-    explicit = {k: getattr(args, k) for k in _OPTIONS if getattr(args, k) is not None}
     try:
         designs = [load_design(ref) for ref in args.refs]
-        config = ProbeConfig.study(**explicit)  # probes.config.STUDY_TRAINING unless told
+        # probes.config.STUDY_TRAINING, with what the command line set on top
+        config = ProbeConfig.study(**given(args, _OPTIONS))
         return trained.train(designs, config, on_event=_progress)
     except ProbeError as exc:
         raise CliError(str(exc)) from None
