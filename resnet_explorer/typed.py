@@ -5,11 +5,13 @@ snapshots): attributes with declared types and `Literal` states, checked by a ty
 read as ``event.step``. Their documented JSON form is a mapping (``event["step"]``,
 ``json.dumps(event)``, ``{**event}``), and callers that log or store them rely on it, so a
 `Record` is also a read-only ``dict`` holding exactly that form, built once when it is made.
+`same_named` copies the fields one record shares, by name, with another.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from typing import Any, ClassVar, NoReturn
 
 
@@ -59,3 +61,9 @@ class Record(dict):
 
 def _rebuild(cls: type[Record], values: dict[str, Any]) -> Record:
     return cls(**values)
+
+
+def same_named(source: object, names: Iterable[str]) -> dict[str, Any]:
+    """The attributes ``names`` of ``source`` as keyword arguments (``{name: source.name}``):
+    what a record built from another takes from the fields the two share under one name."""
+    return {name: getattr(source, name) for name in names}

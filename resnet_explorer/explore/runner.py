@@ -22,7 +22,7 @@ from resnet_explorer.explore.results import JsonlWriter, Results, ResultsError
 from resnet_explorer.explore.sampling import SampleReport, sample_space
 from resnet_explorer.explore.space import Space, check_request
 from resnet_explorer.status import FINISHED, ExploreState
-from resnet_explorer.typed import Record
+from resnet_explorer.typed import Record, same_named
 
 
 @dataclass(frozen=True, eq=False)
@@ -286,11 +286,7 @@ class ExploreJob:
         run = self.run
         records = list(run.results.records)
         return ExploreSnapshot(
-            state=run.state,
-            error=run.error,
-            samples=run.samples,
-            evaluated=run.evaluated,
-            to_evaluate=run.to_evaluate,
+            **same_named(run, ("state", "error", "samples", "evaluated", "to_evaluate")),
             sampling=dict(run.results.sampling),
             results=Results(
                 dict(run.results.header), dict(run.results.sampling), records, run.results.summary

@@ -12,7 +12,7 @@ from typing import Any
 
 from resnet_explorer.probes.events import DesignEnd, DesignStart, Eval, ProbeEvent, RunSummary, Step
 from resnet_explorer.status import FINISHED, JobState, Phase, RunState
-from resnet_explorer.typed import Record
+from resnet_explorer.typed import Record, same_named
 
 
 @dataclass(frozen=True, eq=False)
@@ -76,6 +76,14 @@ class JobStatus(Record):
         return self.state in FINISHED
 
 
+#: The `DesignProgress` fields each kind of event sets: its own fields of the same names.
+_KEPT: dict[type, tuple[str, ...]] = {
+    Step: ("step", "loss", "acc", "lr", "elapsed", "images_per_s"),
+    Eval: ("held_out_loss", "held_out_acc"),
+    DesignEnd: ("reason", "diverged_at", "error", "summary"),
+}
+
+
 @dataclass
 class Progress:
     """The mutable progress of one run (a design and a seed) inside the manager (see
@@ -91,25 +99,9 @@ class Progress:
         """Fold one event of this design into its progress."""
         if isinstance(event, DesignStart):
             self.status = "running"
-        elif isinstance(event, Step):
-            self.values.update(
-                step=event.step,
-                loss=event.loss,
-                acc=event.acc,
-                lr=event.lr,
-                elapsed=event.elapsed,
-                images_per_s=event.images_per_s,
-            )
-        elif isinstance(event, Eval):
-            self.values.update(held_out_loss=event.held_out_loss, held_out_acc=event.held_out_acc)
         elif isinstance(event, DesignEnd):
             self.status = event.status
-            self.values.update(
-                reason=event.reason,
-                diverged_at=event.diverged_at,
-                error=event.error,
-                summary=event.summary,
-            )
+        self.values.update(same_named(event, _KEPT.get(type(event), ())))
 
     def snapshot(self, key: str, steps: int | None) -> DesignProgress:
         """A frozen copy for `JobStatus.designs`."""

@@ -57,6 +57,7 @@ from resnet_explorer.probes.events import (
 )
 from resnet_explorer.probes.metrics import ActivationStats, ParamSnapshot, grad_norms
 from resnet_explorer.status import RunState
+from resnet_explorer.typed import same_named
 
 Event = ProbeEvent
 DesignSpec = Design | tuple[str, Design]
@@ -163,6 +164,10 @@ class DesignRun:
             "held_out_loss": last_eval.held_out_loss if last_eval else None,
             "held_out_acc": last_eval.held_out_acc if last_eval else None,
         }
+
+
+#: The fields of `DesignEnd` that a `DesignRun` holds under the same names (all but the summary).
+_END_FIELDS = ("label", "status", "reason", "steps", "diverged_at", "error", "stop_reason", "seed")
 
 
 @dataclass
@@ -326,17 +331,8 @@ class Probe:
         return self._adapted[key]
 
     def _end_event(self, run: DesignRun) -> DesignEnd:
-        return DesignEnd(
-            label=run.label,
-            status=run.status,
-            reason=run.reason,
-            steps=run.steps,
-            diverged_at=run.diverged_at,
-            error=run.error,
-            summary=run.summary(self.config.batch_size),
-            stop_reason=run.stop_reason,
-            seed=run.seed,
-        )
+        summary = run.summary(self.config.batch_size)
+        return DesignEnd(**same_named(run, _END_FIELDS), summary=summary)
 
     def _train(self, index: int, run: DesignRun) -> Iterator[Event]:
         run.status = "running"

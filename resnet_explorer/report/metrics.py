@@ -11,6 +11,7 @@ from resnet_explorer import units
 from resnet_explorer.analysis.analytic import Totals, stage_totals, totals
 from resnet_explorer.design import Design
 from resnet_explorer.errors import DesignTooLarge
+from resnet_explorer.typed import same_named
 
 MAX_CANDIDATES = 4
 MEMORY_BATCH = 32
@@ -147,10 +148,7 @@ def measure(
     return DesignMetrics(
         name=candidate.name,
         hash=design.hash,
-        params=total.params,
-        macs=total.macs,
-        fvcore=total.fvcore,
-        activations=total.activations,
+        **same_named(total, ("params", "macs", "fvcore", "activations")),
         depth=design.depth,
         stages=len(design.stages),
         blocks=sum(s.blocks for s in design.stages),
