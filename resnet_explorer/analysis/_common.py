@@ -64,18 +64,25 @@ THREADS_LOCK = threading.RLock()
 
 @contextlib.contextmanager
 def cpu_threads(n: int) -> Iterator[None]:
-    """Run with ``n`` intra-op CPU threads, then restore the previous count.
+    """Run with ``n`` intra-op CPU threads under `THREADS_LOCK`, then restore the previous count.
 
     The fvcore trace and the torchinfo pass run single-threaded: on a busy 2-core machine a
     2-thread forward pass of ResNet-50 can take 25x longer than a 1-thread one (threads spin
     waiting for a core).
     """
+    with THREADS_LOCK, thread_count(n):
+        yield
+
+
+@contextlib.contextmanager
+def thread_count(n: int) -> Iterator[None]:
+    """Set torch's intra-op thread count to ``n``, then restore the previous count. It takes no
+    lock: `cpu_threads` is this under `THREADS_LOCK` (a CPU latency sweep holds that lock)."""
     import torch
 
-    with THREADS_LOCK:
-        before = torch.get_num_threads()
-        torch.set_num_threads(n)
-        try:
-            yield
-        finally:
-            torch.set_num_threads(before)
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from resnet_explorer.analysis._common import THREADS_LOCK, AnalysisError, plain
+from resnet_explorer.analysis._common import THREADS_LOCK, AnalysisError, plain, thread_count
 from resnet_explorer.analysis.analytic import totals
 from resnet_explorer.analysis.devices import (
     DeviceInfo,
@@ -547,7 +547,7 @@ def _measure_one(sweep: _Sweep, mode: str, batch: int) -> tuple[LatencyRow, floa
     try:
         budget = sweep.row_budget(mode, batch)
         step = _prepare(sweep, mode, batch, bench)
-        with _thread_count(sweep.threads, sweep.device):
+        with thread_count(sweep.threads):
             runs, compile_s = _warm_up(sweep, step, budget)
             refused = _refusal(sweep, mode, batch, runs)
             if refused is not None:
@@ -606,18 +606,6 @@ def _ok_row(sweep: _Sweep, mode: str, batch: int, measurement, peak_mem: int | N
         peak_memory_bytes=peak_mem,
         message=f"{samples} timed run(s) within the sweep's budget" if samples < 3 else "",
     )
-
-
-@contextlib.contextmanager
-def _thread_count(threads: int, device: DeviceInfo) -> Iterator[None]:
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 class LatencyJob:
