@@ -65,35 +65,47 @@ def cost_scatter(metrics: Sequence[DesignMetrics]) -> go.Figure:
     for i, m in enumerate(metrics):
         name = column_name(metrics, i)
         latency = m.latency.text() if m.latency else "latency not measured"
+        marker = {
+            "size": 16,
+            "symbol": "circle" if m.latency else "circle-open",
+            "line": {"width": 2, "color": color(i)},
+        }
+        text = f"{name}<br>{latency}"
         fig.add_trace(
-            go.Scatter(
-                x=[m.macs / 1e9],
-                y=[m.params / 1e6],
-                mode="markers+text",
-                name=name,
-                text=[f"{name}<br>{latency}"],
-                textposition="top center",
-                marker={
-                    "size": 16,
-                    "color": color(i),
-                    "symbol": "circle" if m.latency else "circle-open",
-                    "line": {"width": 2, "color": color(i)},
-                },
-                hovertemplate=(
-                    f"{name}<br>%{{x:.3f}} GMACs<br>%{{y:.2f}} M params<br>{latency}<extra></extra>"
-                ),
-            )
+            _macs_point(name, i, m, m.params / 1e6, "M params", latency, text=text, marker=marker)
         )
-    fig.update_layout(
-        height=380,
-        xaxis_title="GMACs (one image)",
-        yaxis_title="Parameters (M)",
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        showlegend=False,
-    )
+    _macs_layout(fig, 380, "Parameters (M)")
     _axis(fig.update_xaxes, [m.macs / 1e9 for m in metrics], 1.25)
     _axis(fig.update_yaxes, [m.params / 1e6 for m in metrics], 1.3)
     return fig
+
+
+def _macs_point(
+    name: str, i: int, m: DesignMetrics, y: float, unit: str, note: str, *, text: str, marker: dict
+) -> go.Scatter:
+    """Design ``i`` (``m``) as a point at its GMACs and ``y``, labelled ``text``, in its colour;
+    the hover names it and gives both values (``y`` in ``unit``) and ``note``."""
+    return go.Scatter(
+        x=[m.macs / 1e9],
+        y=[y],
+        mode="markers+text",
+        name=name,
+        text=[text],
+        textposition="top center",
+        marker={**marker, "color": color(i)},
+        hovertemplate=f"{name}<br>%{{x:.3f}} GMACs<br>%{{y:.2f}} {unit}<br>{note}<extra></extra>",
+    )
+
+
+def _macs_layout(fig: go.Figure, height: int, y_title: str) -> None:
+    """The layout of a figure of one point per design against its GMACs."""
+    fig.update_layout(
+        height=height,
+        xaxis_title="GMACs (one image)",
+        yaxis_title=y_title,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        showlegend=False,
+    )
 
 
 def _axis(update, values: list[float], headroom: float) -> None:
@@ -116,28 +128,11 @@ def latency_scatter(metrics: Sequence[DesignMetrics]) -> go.Figure | None:
     fig = go.Figure()
     for i, m in measured:
         name = column_name(metrics, i)
+        per_image, hover = m.latency.per_image_ms, m.latency.text()
         fig.add_trace(
-            go.Scatter(
-                x=[m.macs / 1e9],
-                y=[m.latency.per_image_ms],
-                mode="markers+text",
-                text=[name],
-                textposition="top center",
-                name=name,
-                marker={"size": 14, "color": color(i)},
-                hovertemplate=(
-                    f"{name}<br>%{{x:.3f}} GMACs<br>%{{y:.2f}} ms/image<br>"
-                    f"{m.latency.text()}<extra></extra>"
-                ),
-            )
+            _macs_point(name, i, m, per_image, "ms/image", hover, text=name, marker={"size": 14})
         )
-    fig.update_layout(
-        height=340,
-        xaxis_title="GMACs (one image)",
-        yaxis_title="Measured latency (ms per image)",
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        showlegend=False,
-    )
+    _macs_layout(fig, 340, "Measured latency (ms per image)")
     return fig
 
 
