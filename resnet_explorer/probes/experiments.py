@@ -35,8 +35,9 @@ class Experiment:
     look_for: str
     """Two or three sentences on what the curves should show."""
     source: str
-    config: dict[str, Any] = field(default_factory=dict)
-    """Settings this experiment suggests (the caller's explicit settings win)."""
+    config: dict[str, Any] = field(default_factory=lambda: dict(FAST_CPU))
+    """Settings this experiment suggests, `FAST_CPU` unless it says otherwise (the caller's
+    explicit settings win)."""
     claims: tuple[Claim, ...] = ()
     """The paper's findings, as comparisons between two of the designs."""
     notes: str = ""
@@ -211,7 +212,6 @@ def basic_vs_bottleneck(depth: int | None = None) -> Experiment:
             "across the seeds."
         ),
         source="He et al. 2015, Section 4.1 (bottleneck design); the course notes' claim",
-        config=dict(FAST_CPU),
         claims=(Claim(f"bottleneck{depth}", f"basic{depth}", "lower"),),
         notes=notes,
     )
@@ -232,7 +232,6 @@ def activation_order(depth: int | None = None) -> Experiment:
             "trains best. Differences grow with depth (the paper used 110 and 164 layers)."
         ),
         source="He et al. 2016, Identity Mappings in Deep Residual Networks, Figure 4, Table 2",
-        config=dict(FAST_CPU),
         claims=(
             Claim("bn_after_add", "full_preact", "higher"),
             Claim("relu_before_add", "full_preact", "higher"),
@@ -254,7 +253,6 @@ def shortcut_options(depth: int | None = None) -> Experiment:
             "strided 1x1 throws away."
         ),
         source="He et al. 2015, Table 3; He et al. 2019 (Bag of Tricks) for D",
-        config=dict(FAST_CPU),
         claims=(
             Claim("option B", "option A", "not_higher"),
             Claim("option C", "option B", "not_higher"),
@@ -278,7 +276,6 @@ def zero_init(depth: int | None = None) -> Experiment:
             "tolerated. The gap usually closes later in training."
         ),
         source="Goyal et al. 2017, Accurate, Large Minibatch SGD, Section 5.1",
-        config=dict(FAST_CPU),
         claims=(Claim("zero-init on", "zero-init off", "lower", metric="early_train_loss"),),
     )
 
