@@ -42,6 +42,16 @@ def app_db(tmp_path, monkeypatch):
     return path
 
 
+@pytest.fixture
+def tiny_file(tmp_path):
+    """`test_probes.TINY` (a two-stage 8 px net) written as a design file: its path."""
+    from test_probes import TINY
+
+    path = tmp_path / "tiny.json"
+    path.write_text(TINY.to_json())
+    return str(path)
+
+
 @pytest.fixture(scope="module")
 def data():
     """Tiny synthetic probe data: 4 classes of 8 px RGB images, 64 to train on, 32 held out."""

@@ -222,13 +222,6 @@ def test_store_writer_marks_a_stopped_run_cancelled(data, tmp_path):
 # --- CLI ---------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def tiny_file(tmp_path):
-    path = tmp_path / "tiny.json"
-    path.write_text(TINY.to_json())
-    return str(path)
-
-
 TRAIN = [
     "--dataset",
     "synthetic",

@@ -5,17 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_probes import TINY
 
 from resnet_explorer.cli import main
-
-
-@pytest.fixture
-def tiny_file(tmp_path):
-    path = tmp_path / "tiny.json"
-    path.write_text(TINY.to_json())
-    return str(path)
-
 
 FAST = [
     *("--dataset", "synthetic", "--batch-size", "8", "--threads", "1", "--eval-every", "0"),

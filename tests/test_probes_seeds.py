@@ -182,28 +182,24 @@ def test_experiments_suggest_three_seeds_on_the_cpu(capsys):
 FAST = ["--dataset", "synthetic", "--batch-size", "8", "--threads", "1", "--eval-every", "0"]
 
 
-def test_every_cli_probe_runs_the_default_seeds_unless_told(capsys, tmp_path):
-    path = tmp_path / "tiny.json"
-    path.write_text(TINY.to_json())
-    code = main(["probe", str(path), "resnet20", "--steps", "2", "--image-size", "8", *FAST])
+def test_every_cli_probe_runs_the_default_seeds_unless_told(capsys, tiny_file):
+    code = main(["probe", tiny_file, "resnet20", "--steps", "2", "--image-size", "8", *FAST])
     out = capsys.readouterr().out
     n = experiments.default_seeds()
     assert code == 0 and f"across {n} seeds" in out
     verdicts = out.split("verdicts (final training loss):")[1].splitlines()[1]
     assert "tiny" in verdicts and "resnet20" in verdicts
     assert "not distinguishable at this budget" in verdicts or f"of {n} seeds" in verdicts
-    code = main(["probe", str(path), "--steps", "1", "--seeds", "1", *FAST, "--json"])
+    code = main(["probe", tiny_file, "--steps", "1", "--seeds", "1", *FAST, "--json"])
     doc = json.loads(capsys.readouterr().out)
     assert code == 0 and [(d["label"], d["seed"]) for d in doc["designs"]] == [("tiny", 0)]
 
 
-def test_cli_seeds_statistics_and_finding(capsys, tmp_path):
-    path = tmp_path / "tiny.json"
-    path.write_text(TINY.to_json())
+def test_cli_seeds_statistics_and_finding(capsys, tiny_file):
     code = main(
         [
             "probe",
-            str(path),
+            tiny_file,
             "resnet20",
             "--steps",
             "3",
