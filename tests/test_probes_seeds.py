@@ -153,24 +153,7 @@ def test_experiments_suggest_three_seeds_on_the_cpu(capsys):
     exp = experiments.get("zero_init")
     assert exp.probe_config().seeds == 1  # the engine's default; the page and CLI ask for more
     assert exp.probe_config(seeds=experiments.default_seeds()).seeds == experiments.default_seeds()
-    assert (
-        main(
-            [
-                "probe",
-                "--experiment",
-                "zero_init",
-                "--depth",
-                "20",
-                "--steps",
-                "1",
-                *FAST,
-                "--image-size",
-                "8",
-                "--json",
-            ]
-        )
-        == 0
-    )
+    assert main(["probe", *ZERO_INIT_20, "--steps", "1", *FAST, "--image-size", "8", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["config"]["seeds"] == experiments.default_seeds()
     with pytest.raises(ProbeError, match="seeds=0"):
@@ -180,6 +163,7 @@ def test_experiments_suggest_three_seeds_on_the_cpu(capsys):
 
 
 FAST = ["--dataset", "synthetic", "--batch-size", "8", "--threads", "1", "--eval-every", "0"]
+ZERO_INIT_20 = ["--experiment", "zero_init", "--depth", "20"]
 
 
 def test_every_cli_probe_runs_the_default_seeds_unless_told(capsys, tiny_file):
@@ -224,20 +208,7 @@ def test_cli_seeds_statistics_and_finding(capsys, tiny_file):
     )
     assert "finding" not in doc
     code = main(
-        [
-            "probe",
-            "--experiment",
-            "zero_init",
-            "--depth",
-            "20",
-            "--steps",
-            "2",
-            "--seeds",
-            "2",
-            "--image-size",
-            "8",
-            *FAST,
-        ]
+        ["probe", *ZERO_INIT_20, "--steps", "2", "--seeds", "2", "--image-size", "8", *FAST]
     )
     out = capsys.readouterr().out
     assert code == 0 and "across 2 seeds" in out and "verdicts (final training loss)" in out
