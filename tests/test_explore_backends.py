@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from conftest import exit_the_first_time
+
 from resnet_explorer.explore.backends import LocalBackend, Task
 
 
@@ -13,11 +15,9 @@ def double(design, options):
 
 
 def crash_once(design, options):
-    """Kills its worker the first time it sees a sample (a marker file remembers)."""
-    marker = Path(options["dir"]) / f"seen-{design['x']}"
-    if design["x"] == 1 and not marker.exists():
-        marker.write_text("x")
-        os._exit(1)
+    """Kills its worker the first time it sees sample 1; sample 2 raises."""
+    if design["x"] == 1:
+        exit_the_first_time(Path(options["dir"]) / f"seen-{design['x']}")
     if design["x"] == 2:
         raise ValueError("bad sample")
     return {"twice": design["x"] * 2}

@@ -21,7 +21,8 @@ def cluster():
         include_dashboard=False,
         _node_ip_address="127.0.0.1",
         log_to_driver=False,
-        runtime_env={"env_vars": {"PYTHONPATH": root}},
+        # the tests' helpers (conftest) are importable in the workers too
+        runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join([root, f"{root}/tests"])}},
     )
     yield
     ray.shutdown()
@@ -56,10 +57,10 @@ def test_ray_dead_worker_is_retried_then_failed(cluster, tmp_path):
         import os
         from pathlib import Path
 
-        marker = Path(options["dir"]) / f"m{design['x']}"
-        if design["x"] == 0 and not marker.exists():
-            marker.write_text("x")
-            os._exit(1)
+        from conftest import exit_the_first_time
+
+        if design["x"] == 0:
+            exit_the_first_time(Path(options["dir"]) / f"m{design['x']}")
         if design["x"] == 1:
             os._exit(1)
         if design["x"] == 2:
