@@ -262,32 +262,13 @@ def memory(
         raise AnalysisError(
             f"optimizer {optimizer!r} is not known; use one of {', '.join(OPTIMIZER_STATES)}"
         )
-    params = parameters(design)
-    param_bytes = params.total * BYTES_FP32
-    buffer_bytes = _buffer_bytes(design, params.buffers)
+    state = _state_bytes(design, optimizer)
     saved = saved_activations(design, batch_size)
-    states = OPTIMIZER_STATES[optimizer] * param_bytes
-    cuda = torch.cuda.is_available()
-    if measure_peak and not cuda:
-        raise AnalysisError("measuring peak memory needs a CUDA GPU; this machine has none")
-    peak = None
-    if measure_peak or (measure_peak is None and cuda):
-        try:
-            peak = measure_cuda_peak(design, batch_size, optimizer)
-        except torch.cuda.OutOfMemoryError as exc:
-            if measure_peak:  # asked for: say so; measured by default: the estimate stands
-                gpu = torch.cuda.get_device_name()
-                raise AnalysisError(
-                    f"a training step at batch {batch_size:,} does not fit on {gpu} "
-                    f"({str(exc).splitlines()[0]}); try a smaller batch"
-                ) from None
+    peak = _measured_peak(design, batch_size, optimizer, measure_peak)
     return MemoryReport(
         batch_size=batch_size,
         optimizer=optimizer,
-        parameter_bytes=param_bytes,
-        buffer_bytes=buffer_bytes,
-        gradient_bytes=param_bytes,
-        optimizer_state_bytes=states,
+        **state,
         saved_activation_bytes=saved.bytes,
         saved_activation_method=(
             "measured: tensors autograd saves for backward (saved_tensors_hooks), one forward "
@@ -295,10 +276,47 @@ def memory(
         ),
         saved_tensors=saved.tensors,
         forward_output_bytes=totals(design).outputs * BYTES_FP32 * batch_size,
-        training_step_estimate_bytes=param_bytes * 2 + states + buffer_bytes + saved.bytes,
+        training_step_estimate_bytes=sum(state.values()) + saved.bytes,
         measured_peak_bytes=peak,
         measured_peak_device=torch.cuda.get_device_name() if peak is not None else None,
     )
+
+
+def _state_bytes(design: Design, optimizer: str) -> dict[str, int]:
+    """What a training step holds besides its activations (fp32), by `MemoryReport` field: the
+    parameters, the buffers, a gradient per parameter and the optimizer's state."""
+    params = parameters(design)
+    param_bytes = params.total * BYTES_FP32
+    return {
+        "parameter_bytes": param_bytes,
+        "buffer_bytes": _buffer_bytes(design, params.buffers),
+        "gradient_bytes": param_bytes,
+        "optimizer_state_bytes": OPTIMIZER_STATES[optimizer] * param_bytes,
+    }
+
+
+def _measured_peak(
+    design: Design, batch_size: int, optimizer: str, measure_peak: bool | None
+) -> int | None:
+    """The peak of a real training step on the CUDA GPU (`measure_cuda_peak`) when
+    ``measure_peak`` asks for it (None: when CUDA is present), else None."""
+    import torch
+
+    cuda = torch.cuda.is_available()
+    if measure_peak and not cuda:
+        raise AnalysisError("measuring peak memory needs a CUDA GPU; this machine has none")
+    if not (measure_peak or (measure_peak is None and cuda)):
+        return None
+    try:
+        return measure_cuda_peak(design, batch_size, optimizer)
+    except torch.cuda.OutOfMemoryError as exc:
+        if measure_peak:  # asked for: say so; measured by default: the estimate stands
+            gpu = torch.cuda.get_device_name()
+            raise AnalysisError(
+                f"a training step at batch {batch_size:,} does not fit on {gpu} "
+                f"({str(exc).splitlines()[0]}); try a smaller batch"
+            ) from None
+        return None
 
 
 def _buffer_bytes(design: Design, buffers: int) -> int:
