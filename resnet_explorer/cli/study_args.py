@@ -32,7 +32,8 @@ PROBE_OPTIONS = (
     "device",
     "threads",
 )
-#: A study's: one seed, the optimizer's and the evaluation's defaults (`add_training_options`).
+#: The study commands' (`add_training_options`): probe's but the seeds, weight decay, label
+#: smoothing and evaluation schedule (a study trains one seed and evaluates at the end).
 _OPTIONS = tuple(
     k for k in PROBE_OPTIONS if k not in ("seeds", "weight_decay", "label_smoothing", "eval_every")
 )
