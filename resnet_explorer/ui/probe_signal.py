@@ -11,7 +11,8 @@ import streamlit as st
 from resnet_explorer.design import Design
 from resnet_explorer.errors import DesignError
 from resnet_explorer.probes import experiments, signal
-from resnet_explorer.ui import probe, probe_charts
+from resnet_explorer.ui import probe_charts
+from resnet_explorer.ui.probe_studies import from_last_probe
 
 SHOWN = "probe_signal_depths"  # depths this session asked to measure (the results are cached)
 
@@ -21,6 +22,11 @@ CIFAR = "the paper's CIFAR net"
 #: The editor's design is measured at no more than this input size (a batch of 16 through ten
 #: freshly built ImageNet-size nets at 224 px would take minutes on a CPU).
 MAX_SIZE = 64
+#: Said under "after k steps" until the session has run a probe.
+NO_SIGNAL = (
+    "Start a probe on the Train tab with held-out evaluations: at every evaluation the probe "
+    "measures the same per-block signal on 32 training images, shown here."
+)
 
 
 @st.cache_data(max_entries=8, show_spinner="Measuring 10 freshly built nets...")
@@ -115,13 +121,8 @@ def at_init(design: Design | None = None) -> None:
 
 def after_training() -> None:
     """The same measurement at each evaluation step of the session's last probe."""
-    data = probe_charts.signal_over_training(probe.current_events())
-    if not data:
-        st.info(
-            "Start a probe on the Train tab with held-out evaluations: at every evaluation the "
-            "probe measures the same per-block signal on 32 training images, shown here.",
-            icon=":material/monitoring:",
-        )
+    data = from_last_probe(probe_charts.signal_over_training, NO_SIGNAL, ":material/monitoring:")
+    if data is None:
         return
     steps = list(data)
     step = steps[0] if len(steps) == 1 else st.select_slider(

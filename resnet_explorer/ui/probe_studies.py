@@ -10,7 +10,7 @@ poll them every second.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -25,6 +25,7 @@ from resnet_explorer.probes import (
     landscape,
     lesion,
 )
+from resnet_explorer.probes.events import ProbeEvent
 from resnet_explorer.probes.jobs import get_manager
 from resnet_explorer.ui import probe, probe_charts, probe_jobs
 
@@ -32,11 +33,28 @@ LANDSCAPE_JOB = "probe_landscape_job"
 LESION_JOB = "probe_lesion_job"
 DEPTHS = experiments.CIFAR_DEPTHS
 PICKED = "the designs picked on Train"
+#: Said on the gradient-flow tab until the session has run a probe.
+NO_FLOW = (
+    "Start a probe on the Train tab (e.g. the degradation experiment): the per-block gradient "
+    "norms recorded at every held-out evaluation appear here as heatmaps."
+)
+
+T = TypeVar("T")
 
 
 @st.cache_data(max_entries=64, show_spinner="Measuring gradients at initialisation...")
 def _flow(design_json: str) -> dict[str, Any]:
     return gradient_flow_at_init(Design.from_json(design_json))
+
+
+def from_last_probe(extract: Callable[[list[ProbeEvent]], T], missing: str, icon: str) -> T | None:
+    """What ``extract`` finds in the events of the session's last probe; None, after showing
+    ``missing`` (what to run to see it), when it finds nothing."""
+    data = extract(probe.current_events())
+    if not data:
+        st.info(missing, icon=icon)
+        return None
+    return data
 
 
 def gradient_flow() -> None:
@@ -55,13 +73,8 @@ def gradient_flow() -> None:
         "(dL/dx_l = dL/dx_L (1 + ...)); without it, it is multiplied block after block."
     )
     st.subheader("Over training")
-    data = probe_charts.grad_flow_over_training(probe.current_events())
-    if not data:
-        st.info(
-            "Start a probe on the Train tab (e.g. the degradation experiment): the per-block "
-            "gradient norms recorded at every held-out evaluation appear here as heatmaps.",
-            icon=":material/grid_on:",
-        )
+    data = from_last_probe(probe_charts.grad_flow_over_training, NO_FLOW, ":material/grid_on:")
+    if data is None:
         return
     st.plotly_chart(probe_charts.heatmaps(data), key="probe_flow_heat")
     st.caption(
@@ -95,12 +108,11 @@ def _study_job(
     designs: list[tuple[str, Design]],
     steps: int,
     then: Callable,
-    name: str,
     kind: str,
     spec: dict[str, Any],
 ) -> None:
-    """Queue a study (training, then ``then``), saved in the run history when it ends (a
-    button's ``on_click``)."""
+    """Queue a ``kind`` study (training, then ``then``) named after its designs, saved in the
+    run history when it ends (a button's ``on_click``)."""
     from resnet_explorer.probes.persist import StudyWriter
     from resnet_explorer.ui import stored
 
@@ -111,7 +123,7 @@ def _study_job(
         job_id = get_manager().submit(
             designs,
             config,
-            name=name,
+            name=f"{kind}: " + " vs ".join(label for label, _ in designs),
             then=then,
             kind=kind,
             owner=probe_jobs.owner(),
@@ -125,8 +137,22 @@ def _study_job(
     st.session_state[key] = job_id
 
 
-def _study_error(key: str) -> None:
-    message = st.session_state.pop(f"{key}_error", None)
+def _start_button(
+    where: Any, label: str, key: str, job: str, designs: list[tuple[str, Design]], steps: int,
+    then: Callable, kind: str, spec: dict[str, Any],
+) -> None:  # fmt: skip
+    """The Start button ``key`` of a study (``where``: the page or a column), which queues it
+    with `_study_job` in the job ``job`` (disabled while that one runs), and why the last start
+    failed."""
+    where.button(
+        label,
+        type="primary",
+        key=key,
+        disabled=not designs or probe.is_busy(job),
+        on_click=_study_job,
+        args=(job, designs, steps, then, kind, spec),
+    )
+    message = st.session_state.pop(f"{job}_error", None)
     if message:
         st.error(message)
 
@@ -213,23 +239,10 @@ def landscape_controls(picked: list[tuple[str, Design]]) -> None:
         f"{spec.points() + 1} weight vectors x {spec.images} images per design, after "
         f"{steps} training steps at 16 px."
     )
-    st.button(
-        "Train and slice",
-        type="primary",
-        key="probe_ls_start",
-        disabled=not designs or probe.is_busy(LANDSCAPE_JOB),
-        on_click=_study_job,
-        args=(
-            LANDSCAPE_JOB,
-            designs,
-            int(steps),
-            landscape.then(spec),
-            "landscape: " + " vs ".join(label for label, _ in designs),
-            "landscape",
-            spec.to_dict(),
-        ),
-    )
-    _study_error(LANDSCAPE_JOB)
+    _start_button(
+        st, "Train and slice", "probe_ls_start", LANDSCAPE_JOB, designs, int(steps),
+        landscape.then(spec), "landscape", spec.to_dict(),
+    )  # fmt: skip
 
 
 def landscape_view() -> None:
@@ -281,23 +294,10 @@ def lesion_controls(picked: list[tuple[str, Design]]) -> None:
     c = st.columns(3)
     steps = c[0].number_input("Training steps", 1, 10_000, 300, key="probe_lesion_steps")
     images = c[1].number_input("Held-out images", 1, 1000, 500, key="probe_lesion_images")
-    c[2].button(
-        "Train and lesion",
-        type="primary",
-        key="probe_lesion_start",
-        disabled=not designs or probe.is_busy(LESION_JOB),
-        on_click=_study_job,
-        args=(
-            LESION_JOB,
-            designs,
-            int(steps),
-            lesion.then(int(images)),
-            "lesion: " + " vs ".join(label for label, _ in designs),
-            "lesion",
-            {"images": int(images)},
-        ),
-    )
-    _study_error(LESION_JOB)
+    _start_button(
+        c[2], "Train and lesion", "probe_lesion_start", LESION_JOB, designs, int(steps),
+        lesion.then(int(images)), "lesion", {"images": int(images)},
+    )  # fmt: skip
 
 
 def lesion_view() -> None:
