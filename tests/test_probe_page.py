@@ -94,31 +94,33 @@ def test_a_second_session_waits_in_line(db):
         manager.wait(blocker, timeout=60)
 
 
-def test_lesion_study_from_the_page(db):
+def _finished_study(inputs: dict[str, int], start: str, job: str):
+    """The page after setting its number ``inputs``, pressing ``start`` and waiting for the
+    study's job (session key ``job``) to finish."""
     at = run_page(PAGE)
-    at.number_input(key="probe_lesion_steps").set_value(3)
-    at.number_input(key="probe_lesion_images").set_value(40)
-    at = button(at.run(), "probe_lesion_start").click().run()
-    job = at.session_state["probe_lesion_job"]
-    assert get_manager().wait(job, timeout=120)["state"] == "done"
+    for key, value in inputs.items():
+        at.number_input(key=key).set_value(value)
+    at = button(at.run(), start).click().run()
+    assert get_manager().wait(at.session_state[job], timeout=120)["state"] == "done"
     at.run()
     assert_no_exception(at)
+    return at
+
+
+def test_lesion_study_from_the_page(db):
+    at = _finished_study(
+        {"probe_lesion_steps": 3, "probe_lesion_images": 40},
+        "probe_lesion_start",
+        "probe_lesion_job",
+    )
     text = _markdown(at)
     assert "**plain20**: intact" in text and "2 shape-changing blocks cannot be removed" in text
     assert "**resnet20**: intact" in text
 
 
 def test_landscape_from_the_page(db):
-    at = run_page(PAGE)
-    at.number_input(key="probe_ls_steps").set_value(3)
-    at.number_input(key="probe_ls_line").set_value(3)
-    at.number_input(key="probe_ls_plane").set_value(2)
-    at.number_input(key="probe_ls_images").set_value(16)
-    at = button(at.run(), "probe_ls_start").click().run()
-    job = at.session_state["probe_landscape_job"]
-    assert get_manager().wait(job, timeout=120)["state"] == "done"
-    at.run()
-    assert_no_exception(at)
+    inputs = {"probe_ls_steps": 3, "probe_ls_line": 3, "probe_ls_plane": 2, "probe_ls_images": 16}
+    at = _finished_study(inputs, "probe_ls_start", "probe_landscape_job")
     table = _frame(at, "points per pass")
     assert table["design"].tolist() == ["plain20", "resnet20"]
     assert table["points per pass"].tolist() == [1, 1]
