@@ -20,6 +20,22 @@ COLORS = qualitative.Plotly
 LOG_AXIS = {"type": "log", "tickformat": ".2~g", "minor": {"showgrid": True}}
 
 
+def _color(i: int) -> str:
+    """The ``i``-th design's colour (the palette repeats)."""
+    return COLORS[i % len(COLORS)]
+
+
+def _log_y(fig: go.Figure, x_title: str, y_title: str) -> go.Figure:
+    """``fig`` as a one-axis chart of the page: 360 px tall, ``y_title`` on a log axis."""
+    fig.update_layout(
+        height=360,
+        xaxis_title=x_title,
+        yaxis={**LOG_AXIS, "title": y_title},
+        margin={"l": 10, "r": 10, "t": 20, "b": 10},
+    )
+    return fig
+
+
 def curves(events: Sequence[ProbeEvent]) -> dict[str, dict[str, list[Any]]]:
     """Per design label (its first seed's run): the step events' ``step``/``elapsed``/``loss``/
     ``acc`` and the eval events' ``eval_step``/``eval_elapsed``/``val_loss``/``val_acc``."""
@@ -86,7 +102,7 @@ def training_curves(events: Sequence[ProbeEvent], x: str = "step") -> go.Figure:
     seeds, their min–max with 2), said in the legend."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"))
     for i, (label, runs) in enumerate(curves_by_seed(events).items()):
-        color = COLORS[i % len(COLORS)]
+        color = _color(i)
         seeds = len(runs)
         name = label if seeds == 1 else f"{label} ({stats.band_method(seeds)})"
         steps, train = _aligned(runs, "step", ("loss", "acc", "elapsed"))
@@ -167,16 +183,10 @@ def grad_flow_at_init(results: dict[str, dict[str, Any]]) -> go.Figure:
                 name=label,
                 text=[b["name"] for b in blocks],
                 hovertemplate="%{text}: %{y:.3g}<extra>" + label + "</extra>",
-                line={"color": COLORS[i % len(COLORS)]},
+                line={"color": _color(i)},
             )
         )
-    fig.update_layout(
-        height=360,
-        xaxis_title="block (input -> output)",
-        yaxis={**LOG_AXIS, "title": "gradient norm at init"},
-        margin={"l": 10, "r": 10, "t": 20, "b": 10},
-    )
-    return fig
+    return _log_y(fig, "block (input -> output)", "gradient norm at init")
 
 
 def grad_flow_over_training(events: Sequence[ProbeEvent]) -> dict[str, dict[str, Any]]:
@@ -255,16 +265,10 @@ def landscape_line(result: dict[str, Any]) -> go.Figure:
                 y=ls["line"]["loss"],
                 mode="lines+markers",
                 name=d["label"],
-                line={"color": COLORS[i % len(COLORS)]},
+                line={"color": _color(i)},
             )
         )
-    fig.update_layout(
-        height=360,
-        xaxis_title="step along a filter-normalised random direction (alpha)",
-        yaxis={**LOG_AXIS, "title": "held-out loss"},
-        margin={"l": 10, "r": 10, "t": 20, "b": 10},
-    )
-    return fig
+    return _log_y(fig, "step along a filter-normalised random direction (alpha)", "held-out loss")
 
 
 def landscape_contours(result: dict[str, Any]) -> go.Figure | None:
@@ -311,7 +315,7 @@ def lesion_chart(result: dict[str, Any]) -> go.Figure:
         les = d.get("lesion")
         if not les:
             continue
-        color = COLORS[i % len(COLORS)]
+        color = _color(i)
         names = [b["name"] for b in les["blocks"]]
         fig.add_trace(
             go.Scatter(
