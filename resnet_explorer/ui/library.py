@@ -18,8 +18,8 @@ from resnet_explorer.design import Design
 from resnet_explorer.errors import DesignError
 from resnet_explorer.report import Candidate, curve_metrics, figures
 from resnet_explorer.report.evidence import RunCurve
-from resnet_explorer.store import SavedDesign, Store, StoreError
-from resnet_explorer.ui import cached, page, state
+from resnet_explorer.store import Run, SavedDesign, Store, StoreError
+from resnet_explorer.ui import cached, page, state, stored
 from resnet_explorer.ui.report_download import report_button
 
 ANY = "(any)"
@@ -304,6 +304,16 @@ def _run_label(run, names: dict[str, str]) -> str:
     return name
 
 
+def _curves(store: Store, runs: list[Run], names: dict[str, str]) -> list[RunCurve]:
+    """The recorded steps of ``runs`` that have any, as curves."""
+    curves = []
+    for run in runs:
+        rows = tuple(s.row() for s in store.steps(run.run_id))
+        if rows:
+            curves.append(RunCurve(_run_label(run, names), run, rows))
+    return curves
+
+
 def run_history(store: Store) -> None:
     """Every probe run the library holds, newest first, and the curves of those picked."""
     try:
@@ -342,18 +352,12 @@ def run_history(store: Store) -> None:
             f"{_run_label(by_id[rid], names)} · {rid[:8]} ({by_id[rid].status})"
         ),
     )
-    curves = []
-    try:
-        for rid in picked:
-            run = by_id[rid]
-            rows = tuple(s.row() for s in store.steps(rid))
-            if rows:
-                curves.append(RunCurve(_run_label(run, names), run, rows))
-    except StoreError as exc:
-        st.error(f"The steps could not be read: {exc}")
-        return
-    if not curves:
-        st.caption("The runs picked have no recorded steps yet.")
+    curves = stored.read_or_say(
+        lambda: _curves(store, [by_id[rid] for rid in picked], names),
+        "The steps could not be read",
+        "The runs picked have no recorded steps yet.",
+    )
+    if curves is None:
         return
     metrics = curve_metrics(curves)
     metric = st.selectbox("Metric", metrics, key="lib_run_metric")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from resnet_explorer.store import StoreError
 from resnet_explorer.ui import probe_studies, stored
 
 
@@ -34,13 +33,10 @@ def run_history(limit: int = 12) -> None:
     if store is None:
         st.caption("The library cannot be opened, so runs are not saved.")
         return
-    try:
-        runs = store.runs(limit=limit)
-    except StoreError as exc:
-        st.error(f"The run history could not be read: {exc}")
-        return
-    if not runs:
-        st.caption("No runs yet.")
+    runs = stored.read_or_say(
+        lambda: store.runs(limit=limit), "The run history could not be read", "No runs yet."
+    )
+    if runs is None:
         return
     rows = [
         {

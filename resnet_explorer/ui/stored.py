@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import streamlit as st
 
 from resnet_explorer.store import Store, StoreError, default_path
+
+T = TypeVar("T")
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -29,3 +34,17 @@ def open_store(*, quiet: bool = False) -> Store | None:
                 icon=":material/database:",
             )
         return None
+
+
+def read_or_say(read: Callable[[], T], failed: str, empty: str) -> T | None:
+    """What ``read()`` reads from the library; None after an error (``failed: why``) when it
+    raises a `StoreError`, or after a caption ``empty`` when it reads nothing."""
+    try:
+        found = read()
+    except StoreError as exc:
+        st.error(f"{failed}: {exc}")
+        return None
+    if not found:
+        st.caption(empty)
+        return None
+    return found
