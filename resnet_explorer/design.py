@@ -34,7 +34,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from resnet_explorer import jsonio, validation
-from resnet_explorer.errors import DesignError
+from resnet_explorer.errors import DesignError, ResNetExplorerError
 from resnet_explorer.regnet import regnet_stages
 from resnet_explorer.shapes import (
     StageShape,
@@ -135,6 +135,45 @@ FORMAT_VERSION = 1
 _URL_PREFIX = "v1."
 MAX_JSON_BYTES = 64 * 1024
 _DAMAGED_LINK = "this design link is damaged or incomplete; copy the whole link again"
+
+
+class TokenError(ResNetExplorerError, ValueError):
+    """A link token `unpack_token` cannot unpack; ``problem`` says why: ``"prefix"`` (it is
+    not a token of the kind asked for), ``"length"`` (longer than any it could hold) or
+    ``"damaged"`` (not one whole packed document). Its callers turn it into their own error
+    (`DesignError`, `ProbeError`), so it never reaches a user."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
+def pack_token(prefix: str, raw: bytes) -> str:
+    """``raw`` as a link token: ``prefix``, then ``raw`` compressed and URL-safe base64 encoded
+    without padding. Design links and probe links (`probes.link`) are such tokens."""
+    return prefix + base64.urlsafe_b64encode(zlib.compress(raw, 9)).rstrip(b"=").decode()
+
+
+def unpack_token(token: Any, prefix: str, max_bytes: int) -> bytes:
+    """The bytes `pack_token` packed into ``token``; `TokenError` when ``token`` does not start
+    with ``prefix``, is longer than ``max_bytes`` bytes could make it, or is not one whole
+    compressed stream of at most ``max_bytes`` bytes with nothing after it."""
+    if not isinstance(token, str) or not token.startswith(prefix):
+        raise TokenError("prefix")
+    body = token[len(prefix) :]
+    if len(body) > 4 * max_bytes:
+        raise TokenError("length")
+    try:
+        packed = base64.b64decode(body + "=" * (-len(body) % 4), b"-_", validate=True)
+        inflater = zlib.decompressobj()
+        raw = inflater.decompress(packed, max_bytes)
+    except (binascii.Error, ValueError, zlib.error):
+        raise TokenError("damaged") from None
+    # truncated, larger than max_bytes, or bytes (a second stream) after the document
+    if not inflater.eof or inflater.unconsumed_tail or inflater.unused_data:
+        raise TokenError("damaged")
+    return raw
+
 
 # Strict values: JSON's "224", 224.0, true or "yes" are not an image size or a flag (lax
 # coercion once turned `true` into image size 1). Floats accept whole numbers (2 -> 2.0).
@@ -649,26 +688,19 @@ class Design(BaseModel):
         if self.final_norm != default_final_norm(self.activation_order):
             diff["final_norm"] = self.final_norm  # only when it differs from the derived default
         raw = json.dumps(diff, sort_keys=True, separators=(",", ":")).encode()
-        packed = base64.urlsafe_b64encode(zlib.compress(raw, 9)).rstrip(b"=").decode()
-        return _URL_PREFIX + packed
+        return pack_token(_URL_PREFIX, raw)
 
     @classmethod
     def from_url(cls, token: str) -> Design:
         """Decode `to_url`'s token; a broken or tampered token raises `DesignError`."""
-        if not isinstance(token, str) or not token.startswith(_URL_PREFIX):
-            raise DesignError(f"design link {short(token)} is not a ResNet Explorer design (v1.)")
-        body = token[len(_URL_PREFIX) :]
-        if len(body) > 4 * MAX_JSON_BYTES:
-            raise DesignError("design link is too long")
         try:
-            packed = base64.b64decode(body + "=" * (-len(body) % 4), b"-_", validate=True)
-            inflater = zlib.decompressobj()
-            raw = inflater.decompress(packed, MAX_JSON_BYTES)
-        except (binascii.Error, ValueError, zlib.error):
-            raise DesignError(_DAMAGED_LINK) from None
-        # truncated, larger than any design, or bytes (a second stream) after the design
-        if not inflater.eof or inflater.unconsumed_tail or inflater.unused_data:
-            raise DesignError(_DAMAGED_LINK)
+            raw = unpack_token(token, _URL_PREFIX, MAX_JSON_BYTES)
+        except TokenError as exc:
+            if exc.problem == "prefix":
+                message = f"design link {short(token)} is not a ResNet Explorer design (v1.)"
+            else:
+                message = "design link is too long" if exc.problem == "length" else _DAMAGED_LINK
+            raise DesignError(message) from None
         try:
             data = jsonio.parse(raw, what="design link", error=DesignError)
         except DesignError:
