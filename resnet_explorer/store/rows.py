@@ -10,6 +10,8 @@ report them (`Store.damaged`), so the rest of the library stays readable. Nothin
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import sqlite3
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
@@ -142,63 +144,59 @@ def _label(row: sqlite3.Row, key: str, kind: str) -> str:
 # --- mappers ----------------------------------------------------------------------------------
 
 
+def _as_is(row: sqlite3.Row, column: str, what: str) -> Any:
+    return row[column]
+
+
+def _text_or_none(row: sqlite3.Row, column: str, what: str) -> str | None:
+    return _text(row, column, what, null=True)
+
+
+def _object(row: sqlite3.Row, column: str, what: str) -> dict[str, Any]:
+    return _json(row, column, what, dict)
+
+
+def _steps(row: sqlite3.Row, column: str, what: str) -> int:
+    return row["n_steps"]  # counted by `SELECT_RUNS`
+
+
+_Reader = Callable[[sqlite3.Row, str, str], Any]
+
+
+@functools.cache
+def _fields(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(kind))
+
+
+def _record(kind: type[T], row: sqlite3.Row, what: str, **readers: _Reader) -> T:
+    """A ``kind`` (a record dataclass) from ``row``: each field read from the column of its
+    name by its reader in ``readers``, or by `_text` (checked text) when it has none, in the
+    order the fields are declared (a row damaged in several columns names the first)."""
+    return kind(**{name: readers.get(name, _text)(row, name, what) for name in _fields(kind)})
+
+
 def saved_design(row: sqlite3.Row) -> SavedDesign:
     what = _label(row, "name", "design")
-    return SavedDesign(
-        id=row["id"],
-        name=_text(row, "name", what),
-        hash=_text(row, "hash", what),
-        design_json=_text(row, "design_json", what),
-        tags=_texts(row, "tags", what),
-        notes=_text(row, "notes", what),
-        created=_text(row, "created", what),
-        updated=_text(row, "updated", what),
-        block_types=_texts(row, "block_types", what),
-    )
+    return _record(SavedDesign, row, what, id=_as_is, tags=_texts, block_types=_texts)
 
 
 def saved_profile(row: sqlite3.Row) -> SavedProfile:
     what = _label(row, "id", "profile")
-    return SavedProfile(
-        id=row["id"],
-        design_hash=_text(row, "design_hash", what),
-        design_json=_text(row, "design_json", what),
-        device=_text(row, "device", what),
-        settings=_json(row, "settings", what, dict),
-        results=_json(row, "results", what, dict),
-        created=_text(row, "created", what),
-    )
+    return _record(SavedProfile, row, what, id=_as_is, settings=_object, results=_object)
 
 
 def run(row: sqlite3.Row) -> Run:
     what = _label(row, "run_id", "run")
-    return Run(
-        run_id=_text(row, "run_id", what),
-        design_hash=_text(row, "design_hash", what),
-        design_json=_text(row, "design_json", what),
-        config=_json(row, "config", what, dict),
-        status=_text(row, "status", what),
-        started=_text(row, "started", what),
-        updated=_text(row, "updated", what),
-        finished=_text(row, "finished", what, null=True),
-        error=_text(row, "error", what, null=True),
-        steps=row["n_steps"],
-        last_step=row["last_step"],
-    )
+    return _record(Run, row, what, config=_object, finished=_text_or_none, error=_text_or_none,
+                   steps=_steps, last_step=_as_is)  # fmt: skip
 
 
 def step(row: sqlite3.Row) -> Step:
     what = f"{_label(row, 'run_id', 'run')} step {row['step']!r:.30}"
     if isinstance(row["step"], bool) or not isinstance(row["step"], int):
         raise DamagedRowError(f"{what}: the step is not a whole number")
-    return Step(
-        step=row["step"],
-        time=_text(row, "time", what),
-        loss=_number(row, "loss", what),
-        acc=_number(row, "acc", what),
-        lr=_number(row, "lr", what),
-        metrics=_json(row, "metrics", what, dict),
-    )
+    return _record(Step, row, what, step=_as_is, loss=_number, acc=_number, lr=_number,
+                   metrics=_object)  # fmt: skip
 
 
 def readable(
