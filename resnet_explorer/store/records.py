@@ -58,20 +58,13 @@ class SavedDesign:
 
     def summary(self) -> dict[str, Any]:
         """Everything but the design, as ``library list --json`` shows it (docs/store.md)."""
-        return {
-            "name": self.name,
-            "hash": self.hash,
-            "tags": list(self.tags),
-            "notes": self.notes,
-            "block_types": list(self.block_types),
-            "created": self.created,
-            "updated": self.updated,
-        }
+        return _document(
+            self, ("name", "hash", "tags", "notes", "block_types", "created", "updated")
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """As in the export format (docs/store.md)."""
-        out = {k: v for k, v in self.summary().items() if k != "block_types"}
-        return {**out, "design": _design_doc(self.design_json, self._what)}
+        return _document(self, ("name", "hash", "tags", "notes", "created", "updated", "design"))
 
 
 @dataclass(frozen=True)
@@ -91,14 +84,10 @@ class SavedProfile:
         return f"profile {self.id}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "design_hash": self.design_hash,
-            "design": _design_doc(self.design_json, self._what),
-            "device": self.device,
-            "settings": self.settings,
-            "results": self.results,
-            "created": self.created,
-        }
+        """As in the export format (docs/store.md)."""
+        return _document(
+            self, ("design_hash", "design", "device", "settings", "results", "created")
+        )
 
 
 @dataclass(frozen=True)
@@ -127,17 +116,21 @@ class Run:
         return f"run {self.run_id!r}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "run_id": self.run_id,
-            "design_hash": self.design_hash,
-            "design": _design_doc(self.design_json, self._what),
-            "config": self.config,
-            "status": self.status,
-            "started": self.started,
-            "updated": self.updated,
-            "finished": self.finished,
-            "error": self.error,
-        }
+        """As in the export format (docs/store.md)."""
+        return _document(
+            self,
+            (
+                "run_id",
+                "design_hash",
+                "design",
+                "config",
+                "status",
+                "started",
+                "updated",
+                "finished",
+                "error",
+            ),
+        )
 
 
 @dataclass(frozen=True)
@@ -230,6 +223,19 @@ def _design_doc(text: str, what: str) -> Any:
     if not isinstance(value, dict):
         raise DamagedRowError(f"{what}: its design_json is not a JSON object")
     return value
+
+
+def _document(record: Any, fields: Iterable[str]) -> dict[str, Any]:
+    """The ``fields`` of a record, in that order, as a JSON document: tuples as lists, and
+    ``design`` the record's ``design_json`` as data (`_design_doc`)."""
+    out: dict[str, Any] = {}
+    for name in fields:
+        if name == "design":
+            out[name] = _design_doc(record.design_json, record._what)
+        else:
+            value = getattr(record, name)
+            out[name] = list(value) if isinstance(value, tuple) else value
+    return out
 
 
 def _plain(value: Any, where: str) -> Any:
