@@ -99,6 +99,24 @@ def wait_for_text(page, text: str, *, timeout: float = RUN_TIMEOUT_MS) -> None:
     )
 
 
+# --- the Compare page's picks ----------------------------------------------------------------
+
+
+def add_to_compare(page, name: str) -> None:
+    """Add the preset ``name`` to the designs compared (typing filters the list first)."""
+    page.get_by_role("combobox", name="Designs to compare", exact=False).click()
+    page.keyboard.type(name)
+    with rerun(page):
+        page.locator('[role="option"]').filter(has_text=f"{name} (preset)").first.click()
+    page.keyboard.press("Escape")
+
+
+def remove_from_compare(page, label: str) -> None:
+    """Remove the design shown as ``label`` from the designs compared."""
+    with rerun(page):
+        page.get_by_role("button", name=f"Remove {label}", exact=True).click()
+
+
 # --- the sidebar's stage table (a canvas grid) ---------------------------------------------------
 
 GRID = '[data-testid="stSidebar"] [data-testid="stDataFrame"]'

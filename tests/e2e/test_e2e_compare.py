@@ -5,25 +5,20 @@ from __future__ import annotations
 
 import pytest
 
-from e2e.browser import rerun, screenshot, wait_for_app, wait_for_text, wait_until
+from e2e.browser import (
+    add_to_compare,
+    remove_from_compare,
+    rerun,
+    screenshot,
+    wait_for_app,
+    wait_for_text,
+    wait_until,
+)
 from resnet_explorer import presets
 
 pytestmark = pytest.mark.e2e
 
 CHARTS = '[data-testid="stGraphVizChart"]'
-
-
-def _add(page, name: str) -> None:
-    page.get_by_role("combobox", name="Designs to compare", exact=False).click()
-    page.keyboard.type(name)
-    with rerun(page):
-        page.locator('[role="option"]').filter(has_text=f"{name} (preset)").first.click()
-    page.keyboard.press("Escape")
-
-
-def _remove(page, label: str) -> None:
-    with rerun(page):
-        page.get_by_role("button", name=f"Remove {label}", exact=True).click()
 
 
 def _choose(page, box, option: str) -> None:
@@ -43,9 +38,9 @@ def test_compare_three_designs_highlights_their_differences(page, app_server):
     page.set_viewport_size({"width": 1280, "height": 720})
     page.goto(f"{app_server}/Compare")
     wait_for_app(page)
-    _remove(page, "The editor's current design")
-    _add(page, "resnext50_32x4d")
-    _add(page, "wide_resnet50_2")
+    remove_from_compare(page, "The editor's current design")
+    add_to_compare(page, "resnext50_32x4d")
+    add_to_compare(page, "wide_resnet50_2")
     wait_until(
         page,
         f"() => document.querySelectorAll('{CHARTS} svg').length === 3",

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from e2e.browser import rerun, screenshot, wait_for_app
+from e2e.browser import add_to_compare, remove_from_compare, rerun, screenshot, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -44,25 +44,12 @@ def test_save_a_design_reload_and_find_it(page, app_server):
     screenshot(page, "library-found")
 
 
-def _remove_chip(page, text: str) -> None:
-    with rerun(page):
-        page.get_by_role("button", name=f"Remove {text}", exact=True).click()
-
-
-def _add_option(page, text: str) -> None:
-    page.get_by_role("combobox", name="Designs to compare", exact=False).click()
-    page.keyboard.type(text)
-    with rerun(page):
-        page.locator('[role="option"]').filter(has_text=f"{text} (preset)").first.click()
-    page.keyboard.press("Escape")
-
-
 def test_compare_two_presets_and_open_the_report(page, app_server, tmp_path):
     page.goto(f"{app_server}/Compare")
     wait_for_app(page)
     page.get_by_text("Deltas in brackets are against").wait_for()
-    _remove_chip(page, "The editor's current design")
-    _add_option(page, "resnet50")
+    remove_from_compare(page, "The editor's current design")
+    add_to_compare(page, "resnet50")
     page.get_by_text("Deltas in brackets are against resnet34").wait_for()
     body = page.inner_text("body")
     assert "25.56 M  [+3.76 M (+17.2%)]" in body or "+3.76 M (+17.2%)" in body
