@@ -12,13 +12,13 @@ import subprocess
 
 import pytest
 import torch
+from test_cli import run_cli
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
 from resnet_explorer import Design, Stage, build_model, presets
 from resnet_explorer.analysis.analytic import stage_totals
 from resnet_explorer.builder import ResidualBlock
-from resnet_explorer.cli import main
 from resnet_explorer.design import ACTIVATION_ORDERS, SHORTCUTS
 from resnet_explorer.diagrams import (
     DiagramError,
@@ -441,12 +441,6 @@ def _dot_json(source: str) -> str:
 
 
 # --- CLI ---------------------------------------------------------------------------------------
-
-
-def run_cli(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_cli_prints_dot_and_json(capsys):
