@@ -122,20 +122,16 @@ def _stages(blocks: Iterable[int], widths: Iterable[int], first_stride: int = 1)
 
 _IMAGENET_WIDTHS = (64, 128, 256, 512)
 _CIFAR_WIDTHS = (16, 32, 64)
-_DEPTHS = {
-    10: (1, 1, 1, 1),
-    14: (1, 1, 1, 1),
-    18: (2, 2, 2, 2),
-    26: (2, 2, 2, 2),
-    34: (3, 4, 6, 3),
-    50: (3, 4, 6, 3),
-    101: (3, 4, 23, 3),
-    152: (3, 8, 36, 3),
-}
+#: Blocks per stage of the ImageNet nets (He et al. 2015, Table 1; timm's 10-T, 14-T and 26-T).
+#: The depth in a name counts the weighted layers: the stem conv, the classifier and each block's
+#: convs (2 in a basic block, 3 in a bottleneck), so (3, 4, 6, 3) is ResNet-34 or ResNet-50.
+_STAGE_BLOCKS = ((1, 1, 1, 1), (2, 2, 2, 2), (3, 4, 6, 3), (3, 4, 23, 3), (3, 8, 36, 3))
 
 
 def _imagenet(depth: int, block: str, **knobs: Any) -> Design:
-    return Design(stages=_stages(_DEPTHS[depth], _IMAGENET_WIDTHS), block=block, **knobs)
+    convs = 2 if block == "basic" else 3
+    blocks = next(b for b in _STAGE_BLOCKS if 2 + convs * sum(b) == depth)
+    return Design(stages=_stages(blocks, _IMAGENET_WIDTHS), block=block, **knobs)
 
 
 def _cifar(n: int, **knobs: Any) -> Design:
