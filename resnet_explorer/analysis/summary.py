@@ -29,6 +29,9 @@ class SummaryRow:
 
 @dataclass(frozen=True)
 class SummaryReport:
+    """torchinfo's rows down to ``depth`` for a batch of ``batch_size``, with its totals and
+    the convention of its mult-adds."""
+
     depth: int
     batch_size: int
     rows: tuple[SummaryRow, ...]

@@ -82,6 +82,9 @@ class StageLayout(NamedTuple):
 
 @dataclass(frozen=True)
 class StagePlan:
+    """One stage: its blocks in order; it takes in what its first block does and gives out
+    what its last one does."""
+
     index: int
     block: str
     blocks: tuple[BlockPlan, ...]
