@@ -1,15 +1,17 @@
 """Pydantic validation errors as messages a person can act on: one line per problem, naming
 the field (``stages[0].stride``), the value given and what is allowed.
 
-Shared by the `Design`, design spaces and library imports, so that they all speak alike.
+Shared by the `Design`, design spaces, library imports and the engine's settings models
+(`ProbeConfig`, `LatencyOptions`), so that they all speak alike.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import PlainValidator, ValidationError, ValidationInfo
 
 
 def short(value: Any, limit: int = 60) -> str:
@@ -18,6 +20,37 @@ def short(value: Any, limit: int = 60) -> str:
         return f"an integer of about {int(value.bit_length() * 0.30103)} digits"
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def is_whole(value: Any) -> bool:
+    """An ``int`` that is not a ``bool`` (JSON's ``true`` is not a count)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_finite_number(value: Any) -> bool:
+    """An ``int`` or ``float``, not a ``bool``, neither NaN nor infinite."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def checks(*rules: tuple[Callable[[Any], bool], str], optional: bool = False) -> PlainValidator:
+    """A field's whole validation in the project's words, for ``Annotated[type, checks(...)]``.
+
+    The value passes unchanged (None too when ``optional``) when every ``(ok, message)`` rule
+    holds, tried in turn (a later ``ok`` may assume the earlier ones held); else a ValueError of
+    the first failing rule's ``message``, formatted with the field's ``name`` and the ``value``
+    given (`short`). A message that starts with the name (``"{name}={value}: must be >= 1"``)
+    is shown by `describe` as it is.
+    """
+
+    def check(value: Any, info: ValidationInfo) -> Any:
+        if value is None and optional:
+            return value
+        for ok, message in rules:
+            if not ok(value):
+                raise ValueError(message.format(name=info.field_name, value=short(value)))
+        return value
+
+    return PlainValidator(check)
 
 
 def loc_text(loc: tuple[Any, ...], root: str = "design") -> str:
@@ -71,7 +104,9 @@ def describe(
             lines.append(f"{where} must be an object, got {_type_name(err['input'])}")
         elif kind == "value_error":
             message = str(err.get("ctx", {}).get("error", err["msg"]))
-            named = where == root or message.startswith((f"{where}:", f"{where}.", f"{where} "))
+            named = where == root or message.startswith(
+                (f"{where}:", f"{where}.", f"{where} ", f"{where}=")
+            )
             lines.append(message if named else f"{where}: {message}")
         else:
             lines.append(f"{where} = {short(err['input'])}: {err['msg']}")

@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
-import math
 import os
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields, replace
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    PlainValidator,
+    StrictBool,
+    StrictStr,
+    ValidationError,
+    model_validator,
+)
 
 from resnet_explorer.analysis.devices import PRECISIONS
 from resnet_explorer.probes.errors import ProbeError
+from resnet_explorer.validation import checks, describe, is_finite_number, is_whole
 
-OPTIMIZERS = ("sgd", "adamw")
+Optimizer = Literal["sgd", "adamw"]
+Augment = Literal["auto", "none", "crop", "crop_flip"]
+#: What a probe trains in: "auto" or one of `analysis.devices.PRECISIONS` but fp16.
+Precision = Literal["auto", "fp32", "bf16"]
+PROBE_PRECISIONS: tuple[str, ...] = ("auto", *(p for p in PRECISIONS if p != "fp16"))
+OPTIMIZERS: tuple[str, ...] = get_args(Optimizer)
 #: Seeds are 32-bit (numpy's range); the seeds of a multi-seed probe count up from ``seed``.
 MAX_SEED = 2**32 - 1
 MAX_SEEDS = 20
-AUGMENTS = ("auto", "none", "crop", "crop_flip")
+AUGMENTS: tuple[str, ...] = get_args(Augment)
 
 #: Settings under which the seeds' findings show within a few CPU minutes on the offline MNIST
 #: digits: 16x16 inputs (the nets keep the paper's depth, widths and strides; only the input is
@@ -31,9 +45,51 @@ FAST_CPU: Mapping[str, Any] = MappingProxyType(
 STUDY_TRAINING: Mapping[str, Any] = MappingProxyType({**FAST_CPU, "steps": 200, "eval_every": 0})
 
 
-@dataclass(frozen=True)
-class ProbeConfig:
-    """How to train each design of a probe.
+# --- the checks of single settings: "name=value: what is allowed" -----------------------------
+
+
+def _setting(*rules: tuple[Callable[[Any], bool], str], optional: bool = False) -> PlainValidator:
+    """`validation.checks` with each message after ``name=value: ``."""
+    return checks(*((ok, "{name}={value}: " + allowed) for ok, allowed in rules), optional=optional)
+
+
+def _whole(low: int, high: int | None = None) -> Callable[[Any], bool]:
+    return lambda v: is_whole(v) and v >= low and (high is None or v <= high)
+
+
+def _below_one(value: Any) -> bool:
+    return value < 1
+
+
+_AT_LEAST_0 = (lambda v: is_finite_number(v) and v >= 0, "must be a finite number >= 0")
+_FP16 = "training in fp16 needs loss scaling, which probes do not do; use auto, fp32 or bf16"
+
+Steps = Annotated[int | None, _setting((_whole(1), "must be a whole number >= 1"), optional=True)]
+Seconds = Annotated[
+    float | None, _setting((lambda v: is_finite_number(v) and v > 0, "must be > 0"), optional=True)
+]
+Rate = Annotated[float, _setting(_AT_LEAST_0)]
+Fraction = Annotated[float, _setting(_AT_LEAST_0, (_below_one, "must be < 1"))]
+Count = Annotated[int, _setting((_whole(1), "must be a whole number >= 1"))]
+
+
+def _joint_problems(values: Mapping[str, Any]) -> list[str]:
+    """The problems of settings together (the budget, the last seed); ``values`` may be
+    unvalidated."""
+    problems = []
+    if values.get("steps") is None and values.get("seconds") is None:
+        problems.append("give a budget: steps or seconds")
+    seed, seeds = values.get("seed"), values.get("seeds")
+    if _whole(0, MAX_SEED)(seed) and _whole(1, MAX_SEEDS)(seeds) and seed + seeds - 1 > MAX_SEED:
+        problems.append(f"seed={seed} with seeds={seeds}: the last seed is over 2**32 - 1")
+    return problems
+
+
+class ProbeConfig(BaseModel):
+    """How to train each design of a probe: a frozen pydantic model (``extra="forbid"``),
+    validated on construction; a bad setting raises `ProbeError` naming every problem
+    (``invalid probe config: steps=0: must be a whole number >= 1; ...``). Change settings with
+    `replace` (validated; pydantic's ``model_copy`` is not).
 
     ``seeds``: train each design this many times, with seeds ``seed``, ``seed + 1``, ...: every
     seed changes the initial weights, the order of the batches and the augmentation, never the
@@ -50,101 +106,84 @@ class ProbeConfig:
     probe (None = every core); restored afterwards.
     """
 
-    steps: int | None = 200
-    seconds: float | None = None
-    batch_size: int = 128
-    optimizer: str = "sgd"
-    lr: float = 0.1
-    momentum: float = 0.9
-    weight_decay: float = 5e-4
-    warmup: float = 0.05
-    label_smoothing: float = 0.0
-    seed: int = 0
-    seeds: int = 1
-    dataset: str = "mnist"
-    augment: str = "auto"
-    image_size: int | None = None
-    log_every: int = 10
-    eval_every: int = 50
-    eval_size: int = 1000
-    final_eval: bool = True
-    diagnostics: bool = True
-    device: str = "auto"
-    precision: str = "auto"
-    channels_last: bool | None = None
-    threads: int | None = None
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
-    def __post_init__(self) -> None:
-        problems = []
-        if self.steps is None and self.seconds is None:
-            problems.append("give a budget: steps or seconds")
-        if self.steps is not None and not (isinstance(self.steps, int) and self.steps >= 1):
-            problems.append(f"steps={self.steps!r}: must be a whole number >= 1")
-        if self.seconds is not None and not (
-            isinstance(self.seconds, (int, float))
-            and math.isfinite(self.seconds)
-            and self.seconds > 0
-        ):
-            problems.append(f"seconds={self.seconds!r}: must be > 0")
-        if not (isinstance(self.batch_size, int) and 1 <= self.batch_size <= 65536):
-            problems.append(f"batch_size={self.batch_size!r}: must be 1..65536")
-        if self.optimizer not in OPTIMIZERS:
-            problems.append(f"optimizer={self.optimizer!r}: use one of {', '.join(OPTIMIZERS)}")
-        for name in ("lr", "momentum", "weight_decay", "warmup", "label_smoothing"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-                problems.append(f"{name}={value!r}: must be a finite number >= 0")
-        if isinstance(self.warmup, (int, float)) and self.warmup >= 1:
-            problems.append(f"warmup={self.warmup!r}: a fraction of the budget, < 1")
-        if isinstance(self.label_smoothing, (int, float)) and self.label_smoothing >= 1:
-            problems.append(f"label_smoothing={self.label_smoothing!r}: must be < 1")
-        if isinstance(self.momentum, (int, float)) and self.momentum >= 1:
-            problems.append(f"momentum={self.momentum!r}: must be < 1")
-        if self.augment not in AUGMENTS:
-            problems.append(f"augment={self.augment!r}: use one of {', '.join(AUGMENTS)}")
-        if self.precision == "fp16":
-            problems.append(
-                "precision='fp16': training in fp16 needs loss scaling, which probes do not do; "
-                "use auto, fp32 or bf16"
-            )
-        elif self.precision != "auto" and self.precision not in PRECISIONS:
-            problems.append(f"precision={self.precision!r}: use one of auto, fp32, bf16")
-        if self.image_size is not None and not (
-            isinstance(self.image_size, int) and 1 <= self.image_size <= 2048
-        ):
-            problems.append(f"image_size={self.image_size!r}: must be 1..2048")
-        for name, low in (("log_every", 1), ("eval_every", 0), ("eval_size", 1)):
-            value = getattr(self, name)
-            if not (isinstance(value, int) and value >= low):
-                problems.append(f"{name}={value!r}: must be a whole number >= {low}")
-        if self.threads is not None and not (isinstance(self.threads, int) and self.threads >= 1):
-            problems.append(f"threads={self.threads!r}: must be >= 1")
-        if not isinstance(self.device, str) or not self.device:
-            problems.append(f"device={self.device!r}: 'auto', 'cpu', 'cuda' or 'cuda:N'")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
-            problems.append(f"seed={self.seed!r}: must be a whole number")
-        elif not 0 <= self.seed <= MAX_SEED:
-            problems.append(f"seed={self.seed}: must be 0..{MAX_SEED} (2**32 - 1)")
-        if isinstance(self.seeds, bool) or not (
-            isinstance(self.seeds, int) and 1 <= self.seeds <= MAX_SEEDS
-        ):
-            problems.append(f"seeds={self.seeds!r}: must be a whole number 1..{MAX_SEEDS}")
-        elif isinstance(self.seed, int) and self.seed + self.seeds - 1 > MAX_SEED:
-            problems.append(
-                f"seed={self.seed} with seeds={self.seeds}: the last seed is over 2**32 - 1"
-            )
+    steps: Steps = 200
+    seconds: Seconds = None
+    batch_size: Annotated[int, _setting((_whole(1, 65536), "must be 1..65536"))] = 128
+    optimizer: Annotated[
+        Optimizer, _setting((lambda v: v in OPTIMIZERS, f"use one of {', '.join(OPTIMIZERS)}"))
+    ] = "sgd"
+    lr: Rate = 0.1
+    momentum: Fraction = 0.9
+    weight_decay: Rate = 5e-4
+    warmup: Annotated[
+        float, _setting(_AT_LEAST_0, (_below_one, "a fraction of the budget, < 1"))
+    ] = 0.05
+    label_smoothing: Fraction = 0.0
+    seed: Annotated[
+        int,
+        _setting(
+            (is_whole, "must be a whole number"),
+            (lambda v: 0 <= v <= MAX_SEED, f"must be 0..{MAX_SEED} (2**32 - 1)"),
+        ),
+    ] = 0
+    seeds: Annotated[
+        int, _setting((_whole(1, MAX_SEEDS), f"must be a whole number 1..{MAX_SEEDS}"))
+    ] = 1
+    dataset: StrictStr = "mnist"
+    augment: Annotated[
+        Augment, _setting((lambda v: v in AUGMENTS, f"use one of {', '.join(AUGMENTS)}"))
+    ] = "auto"
+    image_size: Annotated[
+        int | None, _setting((_whole(1, 2048), "must be 1..2048"), optional=True)
+    ] = None
+    log_every: Count = 10
+    eval_every: Annotated[int, _setting((_whole(0), "must be a whole number >= 0"))] = 50
+    eval_size: Count = 1000
+    final_eval: StrictBool = True
+    diagnostics: StrictBool = True
+    device: Annotated[
+        str,
+        _setting((lambda v: isinstance(v, str) and v != "", "'auto', 'cpu', 'cuda' or 'cuda:N'")),
+    ] = "auto"
+    precision: Annotated[
+        Precision,
+        _setting(
+            (lambda v: v != "fp16", _FP16),
+            (lambda v: v in PROBE_PRECISIONS, f"use one of {', '.join(PROBE_PRECISIONS)}"),
+        ),
+    ] = "auto"
+    channels_last: StrictBool | None = None
+    threads: Annotated[int | None, _setting((_whole(1), "must be >= 1"), optional=True)] = None
+
+    def __init__(self, **settings: Any) -> None:
+        try:
+            super().__init__(**settings)
+        except ValidationError as exc:
+            problems = describe(exc, root="probe config")
+            if all(err["loc"] for err in exc.errors()):
+                # Bad fields stop pydantic before `_together`: check it on what was given.
+                problems += _joint_problems({**_DEFAULTS, **settings})
+            raise ProbeError("invalid probe config: " + "; ".join(problems)) from None
+
+    @model_validator(mode="after")
+    def _together(self) -> ProbeConfig:
+        problems = _joint_problems(dict(self))
         if problems:
-            raise ProbeError("invalid probe config: " + "; ".join(problems))
+            raise ValueError("; ".join(problems))
+        return self
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Every setting, in field order: the JSON stored with each run."""
+        return self.model_dump()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ProbeConfig:
         """Build from a dict; unknown keys raise `ProbeError` naming them."""
         if not isinstance(data, dict):
             raise ProbeError(f"a probe config must be an object, got {type(data).__name__}")
-        known = {f.name for f in fields(cls)}
+        known = set(cls.model_fields)
         unknown = sorted(set(data) - known)
         if unknown:
             raise ProbeError(
@@ -156,7 +195,8 @@ class ProbeConfig:
             raise ProbeError(f"invalid probe config: {exc}") from None
 
     def replace(self, **changes: Any) -> ProbeConfig:
-        return replace(self, **changes)
+        """A copy with ``changes``, validated (`ProbeError`) like a new config."""
+        return type(self)(**{**self.to_dict(), **changes})
 
     @classmethod
     def study(cls, **overrides: Any) -> ProbeConfig:
@@ -171,9 +211,15 @@ class ProbeConfig:
         return [self.seed + i for i in range(self.seeds)]
 
     def resolved_threads(self) -> int:
+        """``threads``, or every core this process may run on."""
         if self.threads is not None:
             return self.threads
         try:
             return len(os.sched_getaffinity(0))
         except AttributeError:  # not on Linux
             return os.cpu_count() or 1
+
+
+_DEFAULTS: Mapping[str, Any] = MappingProxyType(
+    {name: field.default for name, field in ProbeConfig.model_fields.items()}
+)
