@@ -6,8 +6,6 @@ the time guard drops it first.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from gpu_support import GPU_MARKS, record, within_budget
 
 from resnet_explorer import presets
@@ -24,7 +22,7 @@ def test_compiled_latency_is_measured_and_labelled(request):
         channels_last=True, budget_s=5.0, min_run_time_s=0.3,
     )  # fmt: skip
     eager = latency(design, options)
-    compiled = latency(design, replace(options, compile=True))
+    compiled = latency(design, options.replace(compile=True))
     assert compiled.compiled and not eager.compiled
     assert compiled.compile_s is not None and compiled.compile_s > 0
     assert [r.status for r in compiled.rows] == ["ok"], compiled.rows[0].message

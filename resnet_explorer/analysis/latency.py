@@ -19,12 +19,25 @@ import gc
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PlainValidator,
+    StrictBool,
+    ValidationError,
+)
 
 from resnet_explorer.analysis._common import THREADS_LOCK, AnalysisError, plain, thread_count
 from resnet_explorer.analysis.analytic import totals
 from resnet_explorer.analysis.devices import (
+    DEVICES,
+    PRECISIONS,
     DeviceInfo,
     check_precision,
     gpu_peak,
@@ -34,8 +47,10 @@ from resnet_explorer.analysis.devices import (
 from resnet_explorer.analysis.memory import check_batch_size
 from resnet_explorer.design import Design
 from resnet_explorer.errors import ResNetExplorerError
+from resnet_explorer.validation import checks, describe, is_finite_number, is_whole, short
 
-MODES = ("inference", "training")
+Mode = Literal["inference", "training"]
+MODES: tuple[Mode, ...] = get_args(Mode)
 FLOPS_CONVENTION = (
     "achieved TFLOP/s = 2 x MACs per image x images / median time; a training step counts "
     "3 x the forward pass (backward ~ 2 x forward), the usual convention; norm, pooling and "
@@ -47,55 +62,86 @@ class LatencyError(AnalysisError):
     """Bad latency options, or the device is busy: the message says which."""
 
 
-@dataclass(frozen=True)
-class LatencyOptions:
-    """What to measure and how. Validated on construction (`LatencyError`)."""
+def _batch_sizes(value: Any) -> tuple[int, ...]:
+    """One batch size or several, as a sorted tuple without repeats; each `check_batch_size`d."""
+    if isinstance(value, str | bytes | dict) or not isinstance(value, int | Iterable):
+        raise ValueError(f"a batch size or a list of them, got {short(value)}")
+    sizes = (value,) if isinstance(value, int) else tuple(value)
+    if not sizes:
+        raise ValueError("give at least one")
+    for b in sizes:
+        try:
+            check_batch_size(b)
+        except AnalysisError as exc:
+            raise ValueError(str(exc)) from None
+    return tuple(sorted(set(sizes)))
 
-    batch_sizes: tuple[int, ...] = (1, 32)
-    device: str = "auto"  # auto | cpu | cuda
-    precision: str = "fp32"  # fp32 | bf16 | fp16 (autocast, CUDA only)
-    channels_last: bool = False
-    compile: bool = False  # torch.compile the model (compile time is reported, not timed)
-    modes: tuple[str, ...] = MODES
-    budget_s: float = 3.0  # per measurement; over it the sweep stops and says so
-    min_run_time_s: float = 1.0  # blocked_autorange's measuring time, within the budget
+
+def _seconds(*, optional: bool = False) -> PlainValidator:
+    return checks(
+        (
+            lambda v: is_finite_number(v) and 0 < v <= 600,
+            "{name} must be seconds in (0, 600], got {value}",
+        ),
+        optional=optional,
+    )
+
+
+def _modes_ok(value: Any) -> bool:
+    return isinstance(value, list | tuple) and bool(value) and all(m in MODES for m in value)
+
+
+class LatencyOptions(BaseModel):
+    """What to measure and how: a frozen pydantic model (``extra="forbid"``), validated on
+    construction; bad options raise one `LatencyError` naming each (field, value given, what is
+    allowed). ``batch_sizes`` takes one size or several (kept sorted, without repeats). Change
+    options with `replace` (validated; pydantic's ``model_copy`` is not)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    batch_sizes: Annotated[tuple[int, ...], BeforeValidator(_batch_sizes)] = (1, 32)
+    device: Annotated[
+        Literal["auto", "cpu", "cuda"],
+        checks((lambda v: v in DEVICES, "{name} {value} is not known; use auto, cpu or cuda")),
+    ] = "auto"
+    # fp16 and bf16: autocast, CUDA only
+    precision: Annotated[
+        Literal["fp32", "bf16", "fp16"],
+        checks((lambda v: v in PRECISIONS, "{name} {value} is not known; use fp32, bf16, fp16")),
+    ] = "fp32"
+    channels_last: StrictBool = False
+    compile: StrictBool = False  # torch.compile the model (compile time is reported, not timed)
+    modes: Annotated[
+        tuple[Mode, ...],
+        checks((_modes_ok, f"{{name}} {{value}}: use one or both of {MODES}")),
+        AfterValidator(tuple),
+    ] = MODES
+    budget_s: Annotated[float, _seconds()] = 3.0  # per measurement; over it the sweep stops
+    min_run_time_s: Annotated[float, _seconds()] = 1.0  # blocked_autorange's, within the budget
     # The whole sweep's time. Given, each row takes its share of what is left (never less
     # than budget_s) and measures fewer samples rather than none; a row is skipped only
     # when the sweep's time is spent. None: each row has budget_s, as above.
-    sweep_budget_s: float | None = None
-    num_threads: int | None = None  # CPU intra-op threads; None = torch.get_num_threads()
-    lock_timeout_s: float = 120.0  # how long to wait for another measurement on the device
+    sweep_budget_s: Annotated[float | None, _seconds(optional=True)] = None
+    # CPU intra-op threads; None = torch.get_num_threads()
+    num_threads: Annotated[
+        int | None,
+        checks(
+            (lambda v: is_whole(v) and 1 <= v <= 1024, "{name} must be 1..1024, got {value}"),
+            optional=True,
+        ),
+    ] = None
+    # how long to wait for another measurement on the device
+    lock_timeout_s: Annotated[float, _seconds()] = 120.0
 
-    def __post_init__(self) -> None:
-        sizes = self.batch_sizes
-        if isinstance(sizes, int):
-            sizes = (sizes,)
-        sizes = tuple(sizes)
-        if not sizes:
-            raise LatencyError("batch sizes: give at least one")
-        for b in sizes:
-            try:
-                check_batch_size(b)
-            except AnalysisError as exc:
-                raise LatencyError(str(exc)) from None
-        object.__setattr__(self, "batch_sizes", tuple(sorted(set(sizes))))
-        bad = [m for m in self.modes if m not in MODES]
-        if bad or not self.modes:
-            raise LatencyError(f"modes {list(self.modes)!r}: use one or both of {MODES}")
-        for name in ("budget_s", "min_run_time_s", "lock_timeout_s", "sweep_budget_s"):
-            value = getattr(self, name)
-            if name == "sweep_budget_s" and value is None:
-                continue
-            if not isinstance(value, (int, float)) or not 0 < value <= 600:
-                raise LatencyError(f"{name} must be seconds in (0, 600], got {value!r}")
-        if self.num_threads is not None and not (
-            isinstance(self.num_threads, int) and 1 <= self.num_threads <= 1024
-        ):
-            raise LatencyError(f"num_threads must be 1..1024, got {self.num_threads!r}")
-        if self.device not in ("auto", "cpu", "cuda"):
-            raise LatencyError(f"device {self.device!r} is not known; use auto, cpu or cuda")
-        if self.precision not in ("fp32", "bf16", "fp16"):
-            raise LatencyError(f"precision {self.precision!r} is not known; use fp32, bf16, fp16")
+    def __init__(self, **options: Any) -> None:
+        try:
+            super().__init__(**options)
+        except ValidationError as exc:
+            raise LatencyError("; ".join(describe(exc, root="latency options"))) from None
+
+    def replace(self, **changes: Any) -> LatencyOptions:
+        """A copy with ``changes``, validated (`LatencyError`) like new options."""
+        return type(self)(**{**self.model_dump(), **changes})
 
 
 @dataclass(frozen=True)

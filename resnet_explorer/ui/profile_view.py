@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 
 import pandas as pd
@@ -271,7 +270,7 @@ def _keep(design: Design, options: LatencyOptions, report: LatencyReport) -> Non
     store.add_profile(
         design,
         device=report.device_name,
-        settings=dataclasses.asdict(options),
+        settings=options.model_dump(),
         results={"latency": report.to_dict()},
     )
 
