@@ -120,6 +120,25 @@ def test_bad_batch_sizes_are_clear_errors(bad):
         LatencyOptions(batch_sizes=(bad,))
 
 
+def test_latency_options_name_every_problem_and_replace_validates():
+    assert LatencyOptions(batch_sizes=8).batch_sizes == (8,)
+    assert LatencyOptions(batch_sizes=[32, 1, 32], modes=["training"]).batch_sizes == (1, 32)
+    with pytest.raises(LatencyError) as info:
+        LatencyOptions(batch_sizes=(0,), device="tpu", budget_s=True, colour=1)
+    text = str(info.value)
+    for part in (
+        "batch_sizes: batch size must be at least 1, got 0",
+        "device 'tpu' is not known",
+        "budget_s must be seconds in (0, 600], got True",
+        "colour: unknown field",
+    ):
+        assert part in text, text
+    options = LatencyOptions(**FAST)
+    assert options.replace(compile=True).compile and not options.compile
+    with pytest.raises(LatencyError, match="budget_s"):
+        options.replace(budget_s=0)
+
+
 def test_summary_depth_limits_rows_and_rows_add_up():
     report = summary(presets.get("resnet18"), depth=2)
     assert max(r.depth for r in report.rows) == 2

@@ -160,6 +160,39 @@ def test_bad_config_is_a_clear_error(kw, message):
         ProbeConfig(**kw)
 
 
+#: The keys of the config stored with every run (SQLite): the same names, in this order.
+STORED_KEYS = [
+    "steps", "seconds", "batch_size", "optimizer", "lr", "momentum", "weight_decay", "warmup",
+    "label_smoothing", "seed", "seeds", "dataset", "augment", "image_size", "log_every",
+    "eval_every", "eval_size", "final_eval", "diagnostics", "device", "precision",
+    "channels_last", "threads",
+]  # fmt: skip
+
+
+def test_a_config_names_every_problem_at_once_and_replace_validates():
+    with pytest.raises(ProbeError) as info:
+        ProbeConfig(steps=None, seconds=None, lr=-1, seed=True, final_eval="yes", stepz=1)
+    text = str(info.value)
+    assert text.startswith("invalid probe config: ")
+    for part in (
+        "lr=-1: must be a finite number >= 0",
+        "seed=True: must be a whole number",
+        "final_eval",
+        "stepz: unknown field",
+        "give a budget: steps or seconds",
+    ):
+        assert part in text, text
+    cfg = ProbeConfig(lr=1)
+    assert list(cfg.to_dict()) == STORED_KEYS
+    assert cfg.to_dict()["lr"] == 1 and isinstance(cfg.to_dict()["lr"], int)  # kept as given
+    assert ProbeConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+    assert cfg.replace(steps=5).steps == 5 and cfg.steps == 200
+    with pytest.raises(ProbeError, match="steps=0"):
+        cfg.replace(steps=0)
+    with pytest.raises(ProbeError, match="lr=True"):
+        ProbeConfig(lr=True)
+
+
 def test_bad_input_is_refused_before_training(data):
     with pytest.raises(ProbeError, match="at least one design"):
         run_probe([], config(), data=data)
