@@ -45,7 +45,7 @@ with page.guard():
         probe_studies.signal_propagation(design)
     with slices:
         probe_studies.landscape_controls(picked)
-        probe_studies.landscape_view()
+        probe_studies.study_results("landscape")
     with lesions:
         probe_studies.lesion_controls(picked)
-        probe_studies.lesion_view()
+        probe_studies.study_results("lesion")

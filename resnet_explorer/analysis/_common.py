@@ -31,6 +31,17 @@ def plain(value: Any) -> Any:
     return value
 
 
+def plain_with_totals(report: Any, total: str) -> dict[str, Any]:
+    """``plain(report)``, each row of its ``by_stage`` and ``by_block`` groups also carrying
+    the group's derived ``total`` property (a FLOP group's ``flops``, a parameter group's
+    ``total``), which ``plain`` leaves out since it is not a field."""
+    data = plain(report)
+    for key in ("by_stage", "by_block"):
+        for row, group in zip(data[key], getattr(report, key), strict=True):
+            row[total] = getattr(group, total)
+    return data
+
+
 @contextlib.contextmanager
 def quiet() -> Iterator[None]:
     """Silence the warnings and log lines fvcore, the JIT tracer and torchinfo would print."""

@@ -18,7 +18,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from resnet_explorer.analysis._common import block_name, cpu_threads, layer_group, plain, quiet
+from resnet_explorer.analysis._common import (
+    block_name,
+    cpu_threads,
+    layer_group,
+    plain_with_totals,
+    quiet,
+)
 from resnet_explorer.analysis.analytic import layer_counts, totals
 from resnet_explorer.design import Design
 from resnet_explorer.plan import plan
@@ -92,11 +98,7 @@ class FlopReport:
     conventions: str = CONVENTIONS
 
     def to_dict(self) -> dict:
-        data = plain(self)
-        for key in ("by_stage", "by_block"):
-            for row, group in zip(data[key], getattr(self, key), strict=True):
-                row["flops"] = group.flops
-        return data
+        return plain_with_totals(self, "flops")
 
 
 def _groups(design: Design) -> tuple[tuple[FlopGroup, ...], tuple[FlopGroup, ...]]:

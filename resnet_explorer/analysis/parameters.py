@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from resnet_explorer.analysis._common import BYTES_FP32, block_name, layer_group, plain
+from resnet_explorer.analysis._common import BYTES_FP32, block_name, layer_group, plain_with_totals
 from resnet_explorer.analysis.analytic import layer_counts
 from resnet_explorer.design import Design
 from resnet_explorer.plan import plan
@@ -62,11 +62,7 @@ class ParameterReport:
     by_layer: tuple[LayerParams, ...]
 
     def to_dict(self) -> dict:
-        data = plain(self)
-        for key in ("by_stage", "by_block"):
-            for row, group in zip(data[key], getattr(self, key), strict=True):
-                row["total"] = group.total
-        return data
+        return plain_with_totals(self, "total")
 
 
 def _group(name: str, rows: list[LayerParams]) -> ParamGroup:

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypedDict, Unpack
 
 from resnet_explorer.errors import ResNetExplorerError
 from resnet_explorer.explore.backends import Backend, LocalBackend, Outcome, Task
@@ -83,35 +83,65 @@ class ExploreRun:
         return out
 
 
+class ExploreRequest(TypedDict, total=False):
+    """How to run an exploration (`explore`, `ExploreJob`), beside its space and sample count.
+
+    ``seed``: the sampling seed (default: the space's). ``options``: what to measure beyond the
+    analytic score (default `EvalOptions()`). ``backend``: where to measure (default
+    `LocalBackend`). ``out``: write the results file as it goes (an existing file only with
+    ``force``; `resnet_explorer.files` has the rules).
+    """
+
+    seed: int | None
+    options: EvalOptions | None
+    backend: Backend | None
+    out: str | None
+    force: bool
+
+
+def _prepare(space: Space, samples: int, request: ExploreRequest) -> tuple[ExploreRun, Backend]:
+    """The run a request starts, and its backend; bad samples or seed raise here."""
+    seed = request.get("seed")
+    seed = space.seed if seed is None else seed
+    check_request(samples, seed)
+    options = request.get("options") or EvalOptions()
+    backend = request.get("backend") or LocalBackend()
+    return ExploreRun(space, samples, seed, options, backend.name), backend
+
+
 def explore(
     space: Space,
     samples: int,
     *,
-    seed: int | None = None,
-    options: EvalOptions | None = None,
-    backend: Backend | None = None,
-    out: str | None = None,
-    force: bool = False,
     on_event: Callable[[Event], None] | None = None,
     cancel: Callable[[], bool] | None = None,
-    run: ExploreRun | None = None,
+    **request: Unpack[ExploreRequest],
 ) -> ExploreRun:
-    """Sample ``samples`` designs of ``space``, score them, and measure them when ``options``
-    ask for latency or a probe (on ``backend``, default `LocalBackend`).
+    """Sample ``samples`` designs of ``space``, score them, and measure them when the
+    request's options ask for latency or a probe (`ExploreRequest` says what else to give).
 
     Events (``{"event": ...}``): ``sampled`` (the sampling report), ``sample`` (one record,
-    as it finishes), ``done`` (state and counts). ``out``: write the results file as it goes
-    (an existing file only with ``force``; `resnet_explorer.files` has the rules). Bad input
-    (samples, seed, the probe's dataset, the output file) raises before anything is written.
+    as it finishes), ``done`` (state and counts). Bad input (samples, seed, the probe's
+    dataset, the output file) raises before anything is written.
     """
-    options = options or EvalOptions()
-    backend = backend or LocalBackend()
-    seed = space.seed if seed is None else seed
-    check_request(samples, seed)
-    options.check_data()
-    run = run or ExploreRun(space, samples, seed, options, backend.name)
+    run, backend = _prepare(space, samples, request)
+    run.options.check_data()
+    _run(run, backend, request, on_event, cancel)
+    return run
+
+
+def _run(
+    run: ExploreRun,
+    backend: Backend,
+    request: ExploreRequest,
+    on_event: Callable[[Event], None] | None,
+    cancel: Callable[[], bool] | None,
+) -> None:
+    """Run a prepared exploration, its state and error recorded in ``run``; raises what
+    failed it."""
     emit = on_event or (lambda e: None)
-    writer = JsonlWriter(out, force=force) if out else None
+    out = request.get("out")
+    writer = JsonlWriter(out, force=request.get("force", False)) if out else None
     try:
         _explore(run, backend, writer, emit, cancel)
     except Exception as exc:
@@ -120,7 +150,6 @@ def explore(
         raise
     finally:
         _finish(run, writer, emit)
-    return run
 
 
 def _explore(run: ExploreRun, backend: Backend, writer, emit, cancel) -> None:
@@ -229,27 +258,11 @@ def _evaluate(records, options, backend, finish, cancel, run: ExploreRun) -> Non
 class ExploreJob:
     """One exploration in a background thread. `snapshot` is safe to call from any thread."""
 
-    def __init__(
-        self,
-        space: Space,
-        samples: int,
-        *,
-        seed: int | None = None,
-        options: EvalOptions | None = None,
-        backend: Backend | None = None,
-        out: str | None = None,
-        force: bool = False,
-    ) -> None:
-        check_request(samples, space.seed if seed is None else seed)  # bad input: raise now
-        self.options = options or EvalOptions()
-        self.backend = backend or LocalBackend()
-        self.run = ExploreRun(
-            space, samples, space.seed if seed is None else seed, self.options, self.backend.name
-        )
-        self._out = out
-        self._force = force
+    def __init__(self, space: Space, samples: int, **request: Unpack[ExploreRequest]) -> None:
+        self.run, self.backend = _prepare(space, samples, request)  # bad input: raise now
+        self.options = self.run.options
+        self._request = request
         self._cancel = threading.Event()
-        self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._main, name="explore", daemon=True)
 
     def start(self) -> ExploreJob:
@@ -258,17 +271,7 @@ class ExploreJob:
 
     def _main(self) -> None:
         with contextlib.suppress(Exception):  # recorded in run.state / run.error
-            explore(
-                self.run.space,
-                self.run.samples,
-                seed=self.run.seed,
-                options=self.options,
-                backend=self.backend,
-                out=self._out,
-                force=self._force,
-                cancel=self._cancel.is_set,
-                run=self.run,
-            )
+            _run(self.run, self.backend, self._request, None, self._cancel.is_set)
 
     def cancel(self) -> None:
         self._cancel.set()

@@ -245,16 +245,6 @@ def landscape_controls(picked: list[tuple[str, Design]]) -> None:
     )  # fmt: skip
 
 
-def landscape_view() -> None:
-    """The landscape job's progress, then the line and the contours on one scale."""
-    study_view(
-        LANDSCAPE_JOB,
-        "Train two designs briefly and slice the loss surface around their weights.",
-        ":material/landscape:",
-        draw_landscape,
-    )
-
-
 def draw_landscape(result: dict[str, Any], key: str) -> None:
     """The lines on one log axis, the contours on one colour scale, and the table."""
     st.plotly_chart(probe_charts.landscape_line(result), key=f"{key}_line_chart")
@@ -298,16 +288,6 @@ def lesion_controls(picked: list[tuple[str, Design]]) -> None:
         c[2], "Train and lesion", "probe_lesion_start", LESION_JOB, designs, int(steps),
         lesion.then(int(images)), "lesion", {"images": int(images)},
     )  # fmt: skip
-
-
-def lesion_view() -> None:
-    """The lesion job's progress, then accuracy with each block removed."""
-    study_view(
-        LESION_JOB,
-        "Train designs briefly, then remove one block at a time (Veit et al. 2016).",
-        ":material/content_cut:",
-        draw_lesion,
-    )
 
 
 def draw_lesion(result: dict[str, Any], key: str) -> None:
@@ -357,3 +337,27 @@ def saved_study(run: Any) -> None:
         draw_landscape(wrapped, key=f"hist_ls_{run.run_id[:8]}")
     elif kind == "lesion":
         draw_lesion(wrapped, key=f"hist_lesion_{run.run_id[:8]}")
+
+
+#: Each study's job key, the hint shown before its first run, its icon, and how its result
+#: is drawn.
+_STUDIES: dict[str, tuple[str, str, str, Callable[[dict[str, Any], str], None]]] = {
+    "landscape": (
+        LANDSCAPE_JOB,
+        "Train two designs briefly and slice the loss surface around their weights.",
+        ":material/landscape:",
+        draw_landscape,
+    ),
+    "lesion": (
+        LESION_JOB,
+        "Train designs briefly, then remove one block at a time (Veit et al. 2016).",
+        ":material/content_cut:",
+        draw_lesion,
+    ),
+}
+
+
+def study_results(study: str) -> None:
+    """A study's ("landscape" or "lesion") progress while it runs, then its result: the
+    landscape's line and contours on one scale, or accuracy with each block removed."""
+    study_view(*_STUDIES[study])
