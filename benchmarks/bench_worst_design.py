@@ -30,7 +30,7 @@ from resnet_explorer.analysis import memory, summary  # noqa: E402
 from resnet_explorer.builder import build_model  # noqa: E402
 from resnet_explorer.design import MAX_BLOCKS  # noqa: E402
 from resnet_explorer.diagrams import network_diagram  # noqa: E402
-from resnet_explorer.diagrams.trace import trace_network  # noqa: E402
+from resnet_explorer.diagrams.trace import clear_traces, trace_network  # noqa: E402
 from resnet_explorer.plan.counts import clear_caches, layer_counts, totals  # noqa: E402
 
 
@@ -43,7 +43,7 @@ def worst_accepted() -> Design:
 
 def _clear() -> None:
     clear_caches()
-    trace_network.cache_clear()
+    clear_traces()
 
 
 def _time(call) -> float:

@@ -422,6 +422,10 @@ for _preset in _CIFAR_OTHERS:
     _register(_preset)
 
 
+#: The preset a new app session (and a link without a design) starts from.
+DEFAULT = "resnet18"
+
+
 def names() -> list[str]:
     """Preset names, in a stable order (ImageNet first, then CIFAR)."""
     return list(_REGISTRY)

@@ -15,4 +15,4 @@ if ! command -v dot >/dev/null; then
   command -v dot >/dev/null || echo "warning: graphviz's 'dot' is not installed (needs root or" \
     "sudo: apt-get install graphviz): SVG/PNG downloads and the report's diagrams are off" >&2
 fi
-exec .venv/bin/streamlit run app.py "$@"
+exec .venv/bin/python -m resnet_explorer.ui.serve "$@"

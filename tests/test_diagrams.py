@@ -583,7 +583,7 @@ def test_tracing_does_not_break_forward_passes_in_other_threads():
     def trace_repeatedly():
         busy.set()
         for name in ("resnet18", "resnet50", "resnext50_32x4d", "resnet101"):
-            trace_module.trace_network.cache_clear()
+            trace_module.clear_traces()
             trace_network(presets.get(name))
 
     def forward_repeatedly():

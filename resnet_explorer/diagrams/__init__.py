@@ -3,14 +3,23 @@
 ``block_diagram``, ``network_diagram`` and ``diff_diagram`` return a ``graphviz.Digraph`` (its
 ``.source`` is DOT, which the app renders in the browser); ``render`` exports SVG / PNG / PDF
 through the ``dot`` program. The traced structure is cached per design, so redrawing is cheap.
+The names that need PyTorch (the diagrams and the trace) are imported on first use
+(`lazy.exports`); export and its errors need none.
 """
 
-from resnet_explorer.diagrams.block import block_diagram
-from resnet_explorer.diagrams.diff import diff_diagram
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from resnet_explorer.diagrams.errors import DiagramError, DotNotFoundError, RenderError
-from resnet_explorer.diagrams.network import network_diagram
 from resnet_explorer.diagrams.render import FORMATS, dot_available, render
-from resnet_explorer.diagrams.trace import BlockTrace, NetworkTrace, TracedOp, trace_network
+from resnet_explorer.lazy import exports
+
+if TYPE_CHECKING:
+    from resnet_explorer.diagrams.block import block_diagram
+    from resnet_explorer.diagrams.diff import diff_diagram
+    from resnet_explorer.diagrams.network import network_diagram
+    from resnet_explorer.diagrams.trace import BlockTrace, NetworkTrace, TracedOp, trace_network
 
 __all__ = [
     "FORMATS",
@@ -27,3 +36,12 @@ __all__ = [
     "render",
     "trace_network",
 ]
+_MODULES = {
+    "block": ("block_diagram",),
+    "diff": ("diff_diagram",),
+    "network": ("network_diagram",),
+    "trace": ("BlockTrace", "NetworkTrace", "TracedOp", "trace_network"),
+}
+__getattr__ = exports(
+    __name__, {name: f"{__name__}.{module}" for module, names in _MODULES.items() for name in names}
+)

@@ -277,12 +277,23 @@ def _block_trace(name: str, module: ResidualBlock, in_shape: Shape) -> BlockTrac
     )
 
 
-@lru_cache(maxsize=16)
+#: One trace at a time: a page asking for the design the server's warm-up (or another
+#: session) is tracing waits for that trace and reads it from the cache instead of tracing
+#: it a second time on the same cores.
+_TRACING = threading.Lock()
+
+
 def trace_network(design: Design) -> NetworkTrace:
     """Build ``design`` on the meta device and trace it (cached per design).
 
     Raises `DesignError` (e.g. `DesignTooLarge`) like `build_model`.
     """
+    with _TRACING:
+        return _trace_network(design)
+
+
+@lru_cache(maxsize=16)
+def _trace_network(design: Design) -> NetworkTrace:
     model = build_model(design, device="meta").eval()
     graph = _Tracer(blocks_are_leaves=True).trace(model)
     blocks: dict[str, BlockTrace] = {}
@@ -315,6 +326,12 @@ def trace_network(design: Design) -> NetworkTrace:
         stages=tuple(tuple(s) for s in stages),
         head=tuple(head),
     )
+
+
+def clear_traces() -> None:
+    """Forget every traced network and block (benchmarks and tests measure a fresh trace)."""
+    _trace_network.cache_clear()
+    _trace_block_ops.cache_clear()
 
 
 def op_counts(design: Design, prefix: str, op: TracedOp) -> tuple[int, int]:

@@ -6,14 +6,15 @@ so a rerun never rebuilds them.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
-from torch import nn
 
-from resnet_explorer import build_model
 from resnet_explorer.analysis.analytic import Totals, layer_counts, stage_totals, totals
 from resnet_explorer.design import Design
+
+if TYPE_CHECKING:
+    from torch import nn
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
@@ -34,4 +35,6 @@ def analytic_layers(design_json: str) -> list[dict[str, Any]]:
 @st.cache_resource(max_entries=8, show_spinner="Building the model...")
 def model(design_json: str) -> nn.Module:
     """The built model in eval mode, shared by every session (never mutate it)."""
+    from resnet_explorer.builder import build_model  # PyTorch: not on the first page's path
+
     return build_model(Design.from_json(design_json), seed=0).eval()

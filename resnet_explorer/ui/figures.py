@@ -82,3 +82,49 @@ def badge(design: Design, base: Origin | None) -> None:
             f"Modified from {where} **{base.title}**; deltas above are against it.",
             icon=":material/edit:",
         )
+
+
+def stage_budget(design: Design) -> None:
+    """Each stage's parameters, MACs and activations (exact, in M or G), each a bar of its
+    share of the whole network; the stem and the head make up the rest. (A table, not a
+    chart: the home page stays free of Plotly, whose 4.7 MB script a fresh browser would load
+    before drawing any figure.)"""
+    total = cached.analytic_totals(design.to_json())
+    stages = cached.analytic_stages(design.to_json())
+    rows = [
+        {
+            "stage": f"layer{i + 1}",
+            "parameters": s.params / 1e6,
+            "GMACs": s.macs / 1e9,
+            "activations": s.activations / 1e6,
+        }
+        for i, s in enumerate(stages)
+    ]
+    rows.append(
+        {
+            "stage": "stem + head",
+            "parameters": (total.params - sum(s.params for s in stages)) / 1e6,
+            "GMACs": (total.macs - sum(s.macs for s in stages)) / 1e9,
+            "activations": (total.activations - sum(s.activations for s in stages)) / 1e6,
+        }
+    )
+    bars = {
+        "parameters": ("parameters", total.params / 1e6, "%.2f M"),
+        "GMACs": ("MACs", total.macs / 1e9, "%.3f G"),
+        "activations": ("activations", total.activations / 1e6, "%.2f M"),
+    }
+    st.dataframe(
+        rows,
+        hide_index=True,
+        key="stage_budget",
+        column_config={
+            column: st.column_config.ProgressColumn(
+                column,
+                help=f"the stage's {what}; the bar is its share of the network's total",
+                min_value=0.0,
+                max_value=max(whole, 1e-12),
+                format=fmt,
+            )
+            for column, (what, whole, fmt) in bars.items()
+        },
+    )

@@ -11,13 +11,18 @@ from resnet_explorer.ui import state
 
 
 def share_panel(design: Design) -> None:
-    """Link, download, upload and code for the current design."""
-    link, files, code = st.tabs(["Link", "JSON file", "Copy as code"])
-    with link:
-        st.caption("The address bar always holds the whole design; this is the same link.")
-        base = str(st.context.url or "").split("?")[0]
-        st.code(f"{base}?{state.URL_PARAM}={design.to_url()}", language=None, wrap_lines=True)
-    with files:
+    """The design's link and its code, behind a button (their code boxes' script is loaded
+    only by those who open it, not before a fresh browser draws the first figures); then its
+    JSON file, to download or open, where an upload's message stays in view."""
+    with st.popover("Share: link, copy as code", icon=":material/share:"):
+        link, code = st.tabs(["Link", "Copy as code"])
+        with link:
+            st.caption("The address bar always holds the whole design; this is the same link.")
+            base = str(st.context.url or "").split("?")[0]
+            st.code(f"{base}?{state.URL_PARAM}={design.to_url()}", language=None, wrap_lines=True)
+        with code:
+            st.code(python_code(design), language="python")
+    with st.expander("Design JSON file: download, or open one", icon=":material/description:"):
         st.download_button(
             "Download design JSON",
             design.to_json(indent=2),
@@ -30,8 +35,6 @@ def share_panel(design: Design) -> None:
         )
         if upload is not None:
             _load_upload(upload.getvalue())
-    with code:
-        st.code(python_code(design), language="python")
 
 
 def _load_upload(data: bytes) -> None:

@@ -33,7 +33,7 @@ URL_LIBRARY = "lib"
 URL_BASE = "base"
 URL_COMPARE = "cmp"
 URL_COMPARE_BASELINE = "cbase"
-DEFAULT_PRESET = "resnet18"
+DEFAULT_PRESET = presets.DEFAULT
 
 _DESIGN = "design"
 _ORIGIN = "design_origin"

@@ -1,4 +1,8 @@
-"""End-to-end fixtures: the real `streamlit run app.py` on a free port, driven by Chromium.
+"""End-to-end fixtures: the real app on a free port, driven by Chromium.
+
+The app is started as `scripts/run-app.sh` starts it (the launcher ``python -m
+resnet_explorer.ui.serve``, Streamlit's server with the warm-up); `serve(plain=True)` starts
+a bare ``streamlit run app.py`` instead.
 
 Chromium is Debian's package (/usr/bin/chromium), installed by scripts/setup.sh --dev;
 Playwright cannot download its own browser on this network.
@@ -30,19 +34,20 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(home: Path, log_path: Path) -> Iterator[tuple[str, subprocess.Popen]]:
-    """Run ``streamlit run app.py`` on a free port with ``RESNET_EXPLORER_HOME=home``; yields
-    its base URL and process, and stops it (SIGTERM, then SIGKILL) afterwards."""
+def serve(
+    home: Path, log_path: Path, *, plain: bool = False
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Run the app on a free port with ``RESNET_EXPLORER_HOME=home`` (``plain``: as ``streamlit
+    run app.py``); yields its base URL and process, and stops it (SIGTERM, then SIGKILL)."""
     port = _free_port()
     env = {**os.environ, "RESNET_EXPLORER_HOME": str(home), "PYTHONUNBUFFERED": "1"}
     log = log_path.open("w")
+    start = ["streamlit", "run", "app.py"] if plain else ["resnet_explorer.ui.serve"]
     proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
-            "streamlit",
-            "run",
-            "app.py",
+            *start,
             "--server.port",
             str(port),
             "--server.address",

@@ -191,7 +191,7 @@ def test_profile_and_diagrams_pages_render(page, app_server):
 def test_json_upload_loads_a_design_and_refuses_a_bad_file(page, app_server, tmp_path):
     page.goto(app_server)
     wait_for_app(page)
-    page.get_by_role("tab", name="JSON file").click()
+    page.get_by_text("Design JSON file: download, or open one").click()
     upload = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
     bad = tmp_path / "bad.json"
     bad.write_text('{"stages": [{"blocks": 0, "width": 64}]}')
