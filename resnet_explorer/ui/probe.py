@@ -10,7 +10,8 @@ touching any other widget never stops or hides a run. Each design's run is writt
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import streamlit as st
 
@@ -377,3 +378,16 @@ def _saved_as(job_id: str, status: JobStatus) -> None:
             "In the run history (Library page) as: "
             + ", ".join(f"{label} `{run_id}`" for label, run_id in saved)
         )
+
+
+T = TypeVar("T")
+
+
+def from_last_probe(extract: Callable[[list[ProbeEvent]], T], missing: str, icon: str) -> T | None:
+    """What ``extract`` finds in the events of the session's last probe; None, after showing
+    ``missing`` (what to run to see it), when it finds nothing."""
+    data = extract(current_events())
+    if not data:
+        st.info(missing, icon=icon)
+        return None
+    return data

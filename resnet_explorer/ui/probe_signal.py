@@ -11,8 +11,7 @@ import streamlit as st
 from resnet_explorer.design import Design
 from resnet_explorer.errors import DesignError
 from resnet_explorer.probes import experiments, signal
-from resnet_explorer.ui import probe_charts
-from resnet_explorer.ui.probe_studies import from_last_probe
+from resnet_explorer.ui import probe, probe_charts
 
 SHOWN = "probe_signal_depths"  # depths this session asked to measure (the results are cached)
 
@@ -121,7 +120,9 @@ def at_init(design: Design | None = None) -> None:
 
 def after_training() -> None:
     """The same measurement at each evaluation step of the session's last probe."""
-    data = from_last_probe(probe_charts.signal_over_training, NO_SIGNAL, ":material/monitoring:")
+    data = probe.from_last_probe(
+        probe_charts.signal_over_training, NO_SIGNAL, ":material/monitoring:"
+    )
     if data is None:
         return
     steps = list(data)

@@ -10,7 +10,7 @@ poll them every second.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -25,7 +25,6 @@ from resnet_explorer.probes import (
     landscape,
     lesion,
 )
-from resnet_explorer.probes.events import ProbeEvent
 from resnet_explorer.probes.jobs import get_manager
 from resnet_explorer.ui import probe, probe_charts, probe_jobs
 
@@ -39,22 +38,10 @@ NO_FLOW = (
     "norms recorded at every held-out evaluation appear here as heatmaps."
 )
 
-T = TypeVar("T")
-
 
 @st.cache_data(max_entries=64, show_spinner="Measuring gradients at initialisation...")
 def _flow(design_json: str) -> dict[str, Any]:
     return gradient_flow_at_init(Design.from_json(design_json))
-
-
-def from_last_probe(extract: Callable[[list[ProbeEvent]], T], missing: str, icon: str) -> T | None:
-    """What ``extract`` finds in the events of the session's last probe; None, after showing
-    ``missing`` (what to run to see it), when it finds nothing."""
-    data = extract(probe.current_events())
-    if not data:
-        st.info(missing, icon=icon)
-        return None
-    return data
 
 
 def gradient_flow() -> None:
@@ -73,7 +60,9 @@ def gradient_flow() -> None:
         "(dL/dx_l = dL/dx_L (1 + ...)); without it, it is multiplied block after block."
     )
     st.subheader("Over training")
-    data = from_last_probe(probe_charts.grad_flow_over_training, NO_FLOW, ":material/grid_on:")
+    data = probe.from_last_probe(
+        probe_charts.grad_flow_over_training, NO_FLOW, ":material/grid_on:"
+    )
     if data is None:
         return
     st.plotly_chart(probe_charts.heatmaps(data), key="probe_flow_heat")
