@@ -9,10 +9,11 @@ with page.guard():
     st.title(page.design_title(design))
     figures.headline(design, state.origin())
 
-    left, right = st.columns([1, 1])
+    st.subheader("Budget per stage")
+    figures.stage_budget(design)
+    left, right = st.columns([3, 2])
     with right:
-        st.subheader("Budget per stage")
-        figures.stage_budget(design)
+        st.subheader("Share")
         sharing.share_panel(design)
     with left:  # drawn last: the block is traced with PyTorch, which the figures above never need
         st.subheader("Block")

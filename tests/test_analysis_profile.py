@@ -79,7 +79,13 @@ def test_saved_activation_bytes_on_meta_equal_a_real_cpu_pass():
 def test_saved_activations_summed_per_distinct_block_equal_one_whole_pass(design, batch):
     """Measuring each distinct block once (fast for 1,000-block designs) gives exactly the bytes
     and storages of one pass of the whole network, on generated designs of every knob."""
-    whole = saved_activations(design, batch, per_block=False)
+    try:
+        whole = saved_activations(design, batch, per_block=False)
+    except AnalysisError as exc:  # no training step at this batch (1x1 batch norm, batch 1)
+        assert "cannot take a training step" in str(exc)
+        with pytest.raises(AnalysisError, match="cannot take a training step"):
+            saved_activations(design, batch)
+        return
     parts = saved_activations(design, batch)
     assert (parts.bytes, parts.tensors) == (whole.bytes, whole.tensors)
 

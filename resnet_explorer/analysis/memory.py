@@ -136,7 +136,16 @@ def _saves(forward, params, x, *, loss: bool) -> _Saves:
         return t
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        out = forward(x)
+        try:
+            out = forward(x)
+        except ValueError as exc:  # torch refuses the training step itself
+            if "more than 1 value per channel" not in str(exc):
+                raise
+            raise AnalysisError(
+                f"batch {x.shape[0]}: this design cannot take a training step at this batch "
+                "size: its feature map shrinks to 1x1, where batch norm needs more than one "
+                "value per channel (use a larger batch)"
+            ) from None
         if loss:
             F.cross_entropy(out, torch.zeros(x.shape[0], dtype=torch.long, device=x.device))
     return _Saves(

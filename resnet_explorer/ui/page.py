@@ -42,6 +42,7 @@ section[data-testid="stSidebar"] { min-width: 400px; }
 [data-testid="stMetricValue"] > div { white-space: normal; overflow: visible;
   text-overflow: clip; font-size: clamp(1.25rem, 2.1vw, 2.1rem); line-height: 1.2; }
 .st-key-design_status { position: sticky; top: 3.25rem; z-index: 990; }
+.st-key-page_alert { position: sticky; top: 3.25rem; z-index: 989; }
 .st-key-full_size_diagram [data-testid="stGraphVizChart"] { overflow-x: auto; }
 .st-key-full_size_diagram [data-testid="stGraphVizChart"] svg { max-width: none; }
 </style>"""
@@ -76,7 +77,9 @@ def setup(title: str, page: str, icon: str = ":material/hub:") -> Design:
         st.sidebar.caption(f":material/warning: {NO_DOT}")
     _run_marker(page, design)
     status(design)
-    st.session_state[_ALERT_SLOT] = st.container()  # where `guard` puts an uncaught message
+    # Where `guard` and `alert` put a message: sticky, so it is in view however far down the
+    # page the panel that said it is.
+    st.session_state[_ALERT_SLOT] = st.container(key="page_alert")
     notice = state.pop_url_notice()
     if notice:
         st.warning(notice, icon=":material/link_off:")
@@ -96,8 +99,13 @@ def guard() -> Iterator[None]:
     try:
         yield
     except ResNetExplorerError as exc:
-        slot = st.session_state.get(_ALERT_SLOT) or st
-        slot.error(f"This page could not be drawn: {exc}", icon=":material/error:")
+        alert(f"This page could not be drawn: {exc}")
+
+
+def alert(message: str) -> None:
+    """An error at the top of the main area, in view, said by a panel drawn further down."""
+    slot = st.session_state.get(_ALERT_SLOT) or st
+    slot.error(message, icon=":material/error:")
 
 
 def _run_marker(page: str, design: Design) -> None:

@@ -7,13 +7,13 @@ import streamlit as st
 from resnet_explorer.codegen import python_code
 from resnet_explorer.design import MAX_JSON_BYTES, Design
 from resnet_explorer.errors import DesignError
-from resnet_explorer.ui import state
+from resnet_explorer.ui import page, state
 
 
 def share_panel(design: Design) -> None:
     """The design's link and its code, behind a button (their code boxes' script is loaded
     only by those who open it, not before a fresh browser draws the first figures); then its
-    JSON file, to download or open, where an upload's message stays in view."""
+    JSON file, to download or open (a refused file's message at the top of the page)."""
     with st.popover("Share: link, copy as code", icon=":material/share:"):
         link, code = st.tabs(["Link", "Copy as code"])
         with link:
@@ -39,14 +39,14 @@ def share_panel(design: Design) -> None:
 
 def _load_upload(data: bytes) -> None:
     if len(data) > MAX_JSON_BYTES:
-        st.error(
+        page.alert(
             f"That file is {len(data):,} bytes; a design file is at most {MAX_JSON_BYTES:,} bytes."
         )
         return
     try:
         design = Design.from_json(data)
     except DesignError as exc:
-        st.error(f"That file is not a valid design: {exc}")
+        page.alert(f"That file is not a valid design: {exc}")
         return
     state.load(design)
     st.rerun()

@@ -189,6 +189,7 @@ def test_profile_and_diagrams_pages_render(page, app_server):
 
 
 def test_json_upload_loads_a_design_and_refuses_a_bad_file(page, app_server, tmp_path):
+    page.set_viewport_size({"width": 1280, "height": 720})  # a laptop: the message in view
     page.goto(app_server)
     wait_for_app(page)
     page.get_by_text("Design JSON file: download, or open one").click()
@@ -197,7 +198,9 @@ def test_json_upload_loads_a_design_and_refuses_a_bad_file(page, app_server, tmp
     bad.write_text('{"stages": [{"blocks": 0, "width": 64}]}')
     with rerun(page):
         upload.set_input_files(str(bad))
-    page.get_by_text("That file is not a valid design").wait_for()
+    message = page.get_by_text("That file is not a valid design")
+    message.wait_for()
+    assert in_viewport(page, message), message.bounding_box()  # said at the top, in view
     assert "stages[0].blocks" in page.inner_text("body")
     good = tmp_path / "good.json"
     good.write_text(presets.get("wrn28_10").to_json())
