@@ -41,8 +41,9 @@ _CSS = """<style>
 section[data-testid="stSidebar"] { min-width: 400px; }
 [data-testid="stMetricValue"] > div { white-space: normal; overflow: visible;
   text-overflow: clip; font-size: clamp(1.25rem, 2.1vw, 2.1rem); line-height: 1.2; }
-.st-key-design_status { position: sticky; top: 3.25rem; z-index: 990; }
-.st-key-page_alert { position: sticky; top: 3.25rem; z-index: 989; }
+[data-testid="stLayoutWrapper"]:has(> .st-key-design_status),
+[data-testid="stLayoutWrapper"]:has(> .st-key-page_alert) {
+  position: sticky; top: 3.25rem; z-index: 990; }
 .st-key-full_size_diagram [data-testid="stGraphVizChart"] { overflow-x: auto; }
 .st-key-full_size_diagram [data-testid="stGraphVizChart"] svg { max-width: none; }
 </style>"""
