@@ -18,6 +18,7 @@ import contextlib
 import importlib
 import logging
 import os
+import sys
 import threading
 import time
 
@@ -72,8 +73,6 @@ def done() -> bool:
 
 
 def _imported(name: str) -> bool:
-    import sys
-
     module = sys.modules.get(name)
     spec = getattr(module, "__spec__", None)
     return module is not None and not getattr(spec, "_initializing", False)

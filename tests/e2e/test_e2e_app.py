@@ -19,6 +19,7 @@ from e2e.browser import (
     wait_for_stage_rows,
     wait_for_text,
 )
+from e2e.conftest import serve
 from resnet_explorer import Design, presets
 from resnet_explorer.analysis.analytic import totals
 
@@ -226,3 +227,16 @@ def test_two_browser_sessions_keep_their_own_designs(browser, app_server):
     assert "269,722 parameters" not in caption_text(first)
     first.context.close()
     second.context.close()
+
+
+def test_a_plain_streamlit_run_draws_figures_then_the_block_by_itself(browser, tmp_path):
+    """`streamlit run app.py` without the launcher: the first page's figures need no PyTorch;
+    its block follows once the warm-up has imported it (the note goes away by itself)."""
+    with serve(tmp_path / "home", tmp_path / "plain.log", plain=True) as (url, _proc):
+        pg = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
+        pg.goto(url)
+        wait_for_text(pg, "11,689,512 parameters")
+        wait_for_app(pg)  # idle: the block's note is gone
+        pg.locator('[data-testid="stGraphVizChart"] svg').first.wait_for()
+        assert "Loading PyTorch" not in pg.inner_text("body")
+        pg.context.close()
