@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import threading
+import time
 
 import pytest
 import torch
@@ -182,6 +183,40 @@ def test_budget_cuts_the_sweep_short_and_says_so():
     assert len(report.rows) == 1 and report.rows[0].status == "over_budget"
     assert report.cut_short and "budget" in report.rows[0].message
 
+
+
+def _timed_sweep(design: Design, options: LatencyOptions) -> tuple[float, object]:
+    started = time.perf_counter()
+    report = latency(design, options)
+    return time.perf_counter() - started, report
+
+
+def test_a_sweep_budget_is_a_ceiling_and_each_row_not_run_says_why():
+    options = LatencyOptions(
+        batch_sizes=(1, 2, 4, 8, 16, 32), sweep_budget_s=1.5, min_run_time_s=0.2, num_threads=1
+    )
+    seconds, report = _timed_sweep(presets.get("resnet18").replace(image_size=64), options)
+    ok = [r for r in report.rows if r.status == "ok"]
+    assert ok and report.rows[0].status == "ok"
+    for row in report.rows:
+        assert row.status in ("ok", "over_budget"), row.message
+        if row.status == "over_budget":
+            assert "budget" in row.message
+    slowest = max(r.median_s * (3 if r.mode == "training" else 1) for r in ok)
+    # past the budget by at most the row that was running when it was spent (a busy box
+    # slows the runs, not this bound: it is in the runs' own time)
+    assert seconds <= options.sweep_budget_s + 3 * slowest + 1.0, (seconds, report.rows)
+
+
+def test_a_row_that_starts_with_no_time_left_is_over_budget_not_a_failure(monkeypatch):
+    # every row is tried even when the prediction says it cannot fit: the later ones start
+    # with the sweep's time spent, and must say so (not fail inside the timing code)
+    monkeypatch.setattr(latency_module, "_unaffordable", lambda *_: None)
+    options = LatencyOptions(batch_sizes=(1, 2, 4), sweep_budget_s=0.05, num_threads=1)
+    report = latency(presets.get("resnet18").replace(image_size=64), options)
+    assert report.rows[0].status in ("ok", "over_budget")
+    assert all(r.status != "failed" for r in report.rows), [r.message for r in report.rows]
+    assert report.rows[-1].status == "over_budget" and "budget is spent" in report.rows[-1].message
 
 def test_out_of_memory_is_reported_with_the_largest_batch_that_fitted(monkeypatch):
     real = latency_module._make_step

@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, NamedTuple, get_args
 
 from pydantic import (
     AfterValidator,
@@ -457,8 +457,8 @@ def _unaffordable(sweep: _Sweep, mode: str, batch: int) -> LatencyRow | None:
     """With a sweep budget: the row, not run, when a warm-up and one timed run of it would
     not fit in what is left (predicted from the rows measured so far)."""
     predicted = sweep.predicted(mode, batch)
-    # a warm-up and a timed run; per image, a larger batch is rarely slower than a smaller one
-    if predicted is None or 1.5 * predicted <= sweep.remaining():
+    # a warm-up run and a timed run at least; per image, a larger batch is rarely slower
+    if predicted is None or 2 * predicted <= sweep.remaining():
         return None
     return LatencyRow(
         mode, batch, "over_budget",
@@ -522,12 +522,13 @@ def _timed(step: Callable[[], object], device: DeviceInfo) -> float:
 def _warm_up(
     sweep: _Sweep, step: Callable[[], object], budget: float
 ) -> tuple[list[float], float | None]:
-    """The first calls pick kernels (and compile, timed apart): up to 3 runs within a quarter
-    of the row's ``budget`` (half without a sweep budget). Returns (run times, compile s)."""
+    """The first calls pick kernels (and compile, timed apart): one run, then up to 3 within a
+    quarter of the row's ``budget`` (half without a sweep budget) and of what is left of the
+    sweep's. Returns (run times, compile s)."""
     compile_s = _timed(step, sweep.device) if sweep.options.compile else None
     share = 4 if sweep.options.sweep_budget_s is not None else 2
-    runs: list[float] = []
-    while len(runs) < 3 and sum(runs) < budget / share:
+    runs = [_timed(step, sweep.device)]
+    while len(runs) < 3 and sum(runs) + runs[-1] < min(budget, sweep.remaining()) / share:
         runs.append(_timed(step, sweep.device))
     return runs, compile_s
 
@@ -552,22 +553,32 @@ def _refusal(sweep: _Sweep, mode: str, batch: int, runs: list[float]) -> Latency
     return LatencyRow(mode, batch, "over_budget", message=message)
 
 
+class _Timing(NamedTuple):
+    """A row's timed samples: seconds per run of each, and how many runs each sample took."""
+
+    times: list[float]
+    number_per_run: int
+
+
 def _measure(
     sweep: _Sweep, step: Callable[[], object], runs: list[float], budget: float, label: str
-):
+) -> _Timing:
     """Time ``step``: ``blocked_autorange`` where the row's time allows, else as many single
-    runs as fit (at least one): a slow row gets fewer samples instead of none."""
-    from torch.utils import benchmark
-
-    first, budget = min(runs), budget - sum(runs)
-    timer = benchmark.Timer(
-        stmt="step()", globals={"step": step}, num_threads=sweep.threads, label=label
-    )
+    runs as fit in the row's and the sweep's time (at least one): a slow row gets fewer
+    samples instead of none, and the sweep's budget is a ceiling (torch's ``Timer.timeit``
+    would add two untimed runs to each)."""
+    first, budget = min(runs), min(budget, sweep.remaining() + sum(runs)) - sum(runs)
     if sweep.options.sweep_budget_s is None or budget >= 3 * first:
+        from torch.utils import benchmark
+
+        timer = benchmark.Timer(
+            stmt="step()", globals={"step": step}, num_threads=sweep.threads, label=label
+        )
         run_time = min(sweep.options.min_run_time_s, budget - 2 * first)
-        return timer.blocked_autorange(min_run_time=max(run_time, first))
-    count = max(1, min(int(budget // first), int(sweep.remaining() // first)))
-    return benchmark.Measurement.merge([timer.timeit(1) for _ in range(count)])[0]
+        measured = timer.blocked_autorange(min_run_time=max(run_time, first))
+        return _Timing(list(measured.times), int(measured.number_per_run))
+    count = max(1, int(budget // first))
+    return _Timing([_timed(step, sweep.device) for _ in range(count)], 1)
 
 
 def _quartiles(times: list[float]) -> tuple[float, float, float]:
@@ -632,8 +643,10 @@ def _release(sweep: _Sweep, bench: _Bench) -> None:
         torch.cuda.empty_cache()
 
 
-def _ok_row(sweep: _Sweep, mode: str, batch: int, measurement, peak_mem: int | None) -> LatencyRow:
-    p25, median, p75 = _quartiles(list(measurement.times))
+def _ok_row(
+    sweep: _Sweep, mode: str, batch: int, measurement: _Timing, peak_mem: int | None
+) -> LatencyRow:
+    p25, median, p75 = _quartiles(measurement.times)
     achieved = 2 * sweep.macs * batch * (3 if mode == "training" else 1) / median / 1e12
     samples = len(measurement.times)
     return LatencyRow(
