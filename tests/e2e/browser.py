@@ -29,12 +29,16 @@ CHROMIUM_ARGS = [
 #: How long one script run may take on a busy 2-core machine (ms).
 RUN_TIMEOUT_MS = 90_000
 _MARKER = "document.getElementById('app-state')"
-# Idle: no script run in progress, and no part of the page waiting for the server's warm-up
-# (the home page's block note, `ui.home_block`, reruns the page when PyTorch is ready).
+# Idle: no script run in progress, no part of the page waiting for the server's warm-up
+# (the home page's block note, `ui.home_block`, reruns the page when PyTorch is ready), and no
+# visible element still a placeholder (the browser draws a run's last elements up to ~1 s after the
+# server says the run has ended, on a busy machine).
 _IDLE = (
     "(() => { const a = document.querySelector('[data-testid=\"stApp\"]');"
     " return a && a.dataset.testScriptState === 'notRunning'"
-    " && !document.querySelector('.st-key-block_wait'); })()"
+    " && !document.querySelector('.st-key-block_wait')"
+    " && ![...document.querySelectorAll('[data-testid=\"stSkeleton\"]')]"
+    ".some(e => e.getClientRects().length); })()"
 )
 
 
