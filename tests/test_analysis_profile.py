@@ -208,6 +208,22 @@ def test_a_sweep_budget_is_a_ceiling_and_each_row_not_run_says_why():
     assert seconds <= options.sweep_budget_s + 3 * slowest + 1.0, (seconds, report.rows)
 
 
+def test_a_refused_row_teaches_the_sweep_what_the_next_rows_cost():
+    sweep, _, _ = latency_module._open_sweep(TINY, LatencyOptions(sweep_budget_s=1.0))
+    refused = latency_module._refusal(sweep, "inference", 4, [8.0])
+    assert refused is not None and refused.status == "over_budget"
+    assert sweep.predicted("training", 1) == pytest.approx(8.0 / 4 * 3)
+    assert latency_module._unaffordable(sweep, "training", 1).status == "over_budget"
+
+
+@pytest.mark.parametrize("load, busy", [(0.1, False), (64.0, True)])
+def test_a_busy_machine_is_said_in_the_cpu_report(monkeypatch, load, busy):
+    monkeypatch.setattr(latency_module.os, "getloadavg", lambda: (load, load, load))
+    report = latency(TINY, LatencyOptions(batch_sizes=(1,), modes=("inference",), **FAST))
+    said = [n for n in report.notes if "busy" in n]
+    assert bool(said) == busy and (not busy or "load average 64.0" in said[0])
+
+
 def test_a_row_that_starts_with_no_time_left_is_over_budget_not_a_failure(monkeypatch):
     # every row is tried even when the prediction says it cannot fit: the later ones start
     # with the sweep's time spent, and must say so (not fail inside the timing code)

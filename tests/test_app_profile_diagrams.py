@@ -59,6 +59,21 @@ def test_profile_latency_runs_on_request_on_cpu():
     assert rows["status"].iloc[0] in ("ok", "over_budget")
 
 
+def test_a_cut_short_sweep_says_why_each_row_was_not_measured():
+    at = pick_preset(run_page("pages/1_Profile.py"), "resnet50")
+    at.multiselect(key="latency_batches").set_value([1, 256])
+    at.multiselect(key="latency_modes").set_value(["training"])
+    at.number_input(key="latency_budget").set_value(5.0)
+    at = finish_latency(at.button(key="latency_measure").click().run())
+    assert_no_exception(at)
+    rows = at.main.dataframe[-1].value
+    assert list(rows.columns[:4]) == ["mode", "batch_size", "status", "message"]
+    assert rows["status"].iloc[-1] == "over_budget"
+    warning = " ".join(w.value for w in at.warning)
+    assert "cut short" in warning and "training batch 256: " in warning
+    assert rows["message"].iloc[-1] in warning
+
+
 def test_profile_refuses_reduced_precision_on_cpu():
     at = pick_preset(run_page("pages/1_Profile.py"), "resnet20")
     at.multiselect(key="latency_batches").set_value([1])

@@ -397,6 +397,8 @@ def latency(
 
     options = options or LatencyOptions()
     sweep, peak_label, notes = _open_sweep(design, options)
+    if sweep.device.type == "cpu" and (busy := _busy_note()) is not None:
+        notes.append(busy)
     plan = [(mode, batch) for mode in options.modes for batch in options.batch_sizes]
     rows: list[LatencyRow] = []
     fitted: dict[str, int | None] = {m: None for m in options.modes}
@@ -450,6 +452,23 @@ def latency(
         lock_wait_s=waited,
         compile_s=compile_s,
         notes=tuple(notes),
+    )
+
+
+def _busy_note() -> str | None:
+    """A note when other work keeps this machine's cores busy (1-minute load average at least
+    the number of cores): CPU latencies are then slower than on an idle machine, often by far
+    (PyTorch's threads wait for each other)."""
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # not on every platform
+        return None
+    cores = os.cpu_count() or 1
+    if load < cores:
+        return None
+    return (
+        f"this machine was busy while measuring (load average {load:.1f} on {cores} cores): "
+        "CPU latencies are slower than on an idle machine"
     )
 
 
@@ -546,6 +565,7 @@ def _refusal(sweep: _Sweep, mode: str, batch: int, runs: list[float]) -> Latency
     else:
         if first <= sweep.remaining():
             return None
+        sweep.learn(mode, batch, first)  # the rows after it are predicted from this run
         message = (
             f"one run takes {first:.2f} s; the sweep's {sweep.options.sweep_budget_s:g} s "
             "budget is spent: sweep stopped here"

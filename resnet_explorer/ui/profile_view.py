@@ -283,7 +283,13 @@ def show_latency(report: LatencyReport, seconds: float | None = None) -> None:
         f"{report.precision} · torch {report.torch_version}{took}"
     )
     if report.cut_short:
-        st.warning("The sweep was cut short by the time budget or memory; see the status column.")
+        not_run = [r for r in report.rows if r.status != "ok"]
+        why = [f"{r.mode} batch {r.batch_size}: {r.message or r.status}" for r in not_run]
+        st.warning(
+            "The sweep was cut short by the time budget or memory:\n\n"
+            + "\n".join(f"- {line}" for line in why),
+            icon=":material/timer_off:",
+        )
     rows = pd.DataFrame([vars(r) for r in report.rows])
     ok = rows[rows["status"] == "ok"]
     if not ok.empty:
@@ -317,8 +323,9 @@ def show_latency(report: LatencyReport, seconds: float | None = None) -> None:
             },
             yaxis={"title": "median latency (ms)"},
             yaxis2={"title": "images/s", "overlaying": "y", "side": "right"},
-            margin={"l": 10, "r": 10, "t": 30, "b": 10},
-            legend={"orientation": "h"},
+            margin={"l": 10, "r": 10, "t": 40, "b": 10},
+            # above the plot: below it, the legend covered the x axis's title
+            legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
         )
         st.plotly_chart(fig, key="latency_chart")
     table = rows[
@@ -326,12 +333,12 @@ def show_latency(report: LatencyReport, seconds: float | None = None) -> None:
             "mode",
             "batch_size",
             "status",
+            "message",
             "median_s",
             "iqr_s",
             "images_per_s",
             "achieved_tflops",
             "fraction_of_peak",
-            "message",
         ]
     ].copy()
     table["median_s"] = table["median_s"].map(lambda v: None if pd.isna(v) else v * 1e3)
