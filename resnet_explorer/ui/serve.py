@@ -16,10 +16,14 @@ APP = Path(__file__).resolve().parents[2] / "app.py"
 
 def main(argv: list[str] | None = None) -> int:
     """Start the warm-up thread, then Streamlit's server on ``app.py`` (blocks until it ends)."""
+    # Streamlit first, in this thread: the warm-up thread imports `streamlit.runtime`, and the
+    # two threads importing streamlit at once deadlocked (or built its singletons twice, and
+    # the server died at start: "DeltaGeneratorSingleton instance already exists!").
+    from streamlit.web import cli
+
     from resnet_explorer.ui import warm  # light: the warm-up thread does the heavy imports
 
     warm.at_server_start()
-    from streamlit.web import cli
 
     sys.argv = ["streamlit", "run", str(APP), *(sys.argv[1:] if argv is None else argv)]
     return cli.main()
