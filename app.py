@@ -6,14 +6,18 @@ from resnet_explorer.ui import figures, home_block, page, sharing, state
 
 design = page.setup("Design", "design")
 with page.guard():
-    st.title(page.design_title(design))
+    title, share = st.columns([4, 1], vertical_alignment="bottom")
+    with title:
+        st.title(page.design_title(design))
+    with share:  # at the top: the popover opens downward with the window's height below it
+        sharing.share_button(design)
     figures.headline(design, state.origin())
 
     st.subheader("Budget per stage")
     figures.stage_budget(design)
     left, right = st.columns([3, 2])
     with right:
-        st.subheader("Share")
+        st.subheader("Design file")
         sharing.share_panel(design)
     with left:  # drawn last: the block is traced with PyTorch, which the figures above never need
         st.subheader("Block")
