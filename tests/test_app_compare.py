@@ -121,10 +121,12 @@ def test_three_designs_highlight_what_differs_from_a_chosen_baseline(db):
     assert "cc0000" not in specs[0] and "cc0000" in specs[1] and "cc0000" in specs[2]
     assert "32 groups x 4 = 128 ch" in specs[1]
     reasons = " ".join(m.value for m in at.markdown)
-    assert (
-        "layer1 (3 blocks): conv 3x3, 64 -&gt; 64" in reasons
-        or "layer1 (3 blocks): conv 3x3, 64 -> 64" in reasons
+    # one line a stage, saying what the boxes say (not 16 lines of per-block conv labels)
+    assert "layer1: 3x3 conv: 64 ch -> 32 groups x 4 = 128 ch (every block)" in reasons.replace(
+        "-&gt;", "->"
     )
+    assert "layer2.0" not in reasons
+    assert "3x3 conv: 64 ch -> 128 ch, width x2" in reasons.replace("-&gt;", "->")
     # another baseline: the table and the highlights follow it
     at = at.selectbox(key="cmp_baseline").set_value("preset:wide_resnet50_2").run()
     assert list(at.table[0].value.columns) == [

@@ -522,11 +522,19 @@ def test_differences_from_a_baseline_say_why_in_one_line_each():
     assert {"s0", "s1", "s2", "s3"} <= keys and "stem" not in keys and "head" not in keys
     assert all(d.reason and "\n" not in d.reason for d in found)
     lines = summary(found)
-    grouped = "conv 3x3, 64 -> 64, stride 1 -> conv 3x3, 128 -> 128, stride 1, 32 groups"
-    assert f"layer1 (3 blocks): {grouped}" in lines
+    # one line a stage, in the words of its box; its blocks counted, not listed one a line
+    assert lines == [
+        f"layer{i + 1}: 3x3 conv: {w} ch -> 32 groups x {w // 16} = {2 * w} ch (every block)"
+        for i, w in enumerate((64, 128, 256, 512))
+    ]
+    wide = summary(differences(base, presets.get("wide_resnet50_2")))
+    assert wide[0] == "layer1: 3x3 conv: 64 ch -> 128 ch, width x2 (every block)"
+    projections = summary(differences(base, base.replace(shortcut="C")))
+    assert projections[0] == "layer1: shortcut identity -> 1x1 projection (2 of 3 blocks)"
     deeper = differences(base, presets.get("resnet101"))
     assert [str(d) for d in deeper if d.key == "s2"] == ["layer3: blocks 6 -> 23"]
     assert sum(d.reason == "not in the baseline" for d in deeper) == 17
+    assert summary(deeper) == ["layer3: blocks 6 -> 23"]  # the 17 new blocks are in that line
     assert differences(base, base) == []
     shallow = differences(presets.get("preact_resnet18"), presets.get("resnet20"))
     assert "layer4 of the baseline: not in this design" in str(shallow[-1])
