@@ -132,23 +132,40 @@ def _share(chosen: list[str], base: str | None) -> None:
 
 
 def _picks_from_link(offered: list[str]) -> tuple[list[str], str | None]:
-    """The picks a shared link holds (once per session), those this app cannot offer said."""
+    """The picks a shared link holds (once per session); those this app cannot offer, those
+    whose design the link damaged and those past the fourth are said."""
     picks, baseline = state.compare_picks_from_url()
-    found, missing = [], []
+    found, missing, damaged = [], [], []
     for pick in picks[:MAX_CANDIDATES]:
         option, _, token = pick.partition("~")
         if option.startswith("sent:") and token:
             try:
                 state.offer_to_compare(option.split(":", 1)[1], Design.from_url(token))
             except DesignError:
-                missing.append(option.split(":", 1)[1])
+                damaged.append(option.split(":", 1)[1])
                 continue
             offered.append(option)
         (found if option in offered else missing).append(option)
+    problems = []
+    if damaged:
+        problems.append(
+            "this link is damaged or incomplete: the design of "
+            + ", ".join(damaged)
+            + " could not be read (copy the whole link again)"
+        )
     if missing:
-        st.warning(
-            "This link's comparison names designs this app does not have: "
+        problems.append(
+            "it names designs this app does not have: "
             + ", ".join(m.split(":", 1)[-1] for m in missing)
+        )
+    if len(picks) > MAX_CANDIDATES:
+        left = [p.partition("~")[0].split(":", 1)[-1] for p in picks[MAX_CANDIDATES:]]
+        problems.append(
+            f"at most {MAX_CANDIDATES} designs are compared; left out: " + ", ".join(left)
+        )
+    if problems:
+        st.warning(
+            "This link's comparison: " + "; ".join(problems) + ".", icon=":material/link_off:"
         )
     index = int(baseline) if baseline and baseline.isdigit() else 0
     return found, (picks[index].partition("~")[0] if index < len(picks) and found else None)
