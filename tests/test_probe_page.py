@@ -183,7 +183,7 @@ def test_every_session_lists_every_job_with_its_owner_and_can_stop_it(db):
         button(at, f"probe_jobs_stop_{other}").click().run()
         status = manager.wait(other, timeout=60)
         assert status.state == "cancelled"
-        assert status.stop_reason.startswith("stopped from another session (session ")
+        assert status.stop_reason.startswith("stopped from another session, by session ")
     finally:
         manager.cancel(other)
         manager.wait(other, timeout=60)
@@ -253,3 +253,24 @@ def test_a_one_click_experiment_runs_its_seeds(db):
     finally:
         get_manager().cancel(job)
         get_manager().wait(job, timeout=60)
+
+
+def test_a_job_stopped_in_its_first_seed_shows_what_it_reached():
+    """Stopped at step 46 of its first seed (of 3): the bar is 46/5000 of a third, no seed
+    counts as done, and it speaks of that seed, not of one cancelled before its first step."""
+    from resnet_explorer.probes.progress import DesignProgress
+    from resnet_explorer.ui.probe_results import _fraction, shown_run
+
+    cfg = {"steps": 5000, "seconds": None}
+    runs = [
+        DesignProgress(label="plain20", hash="h", status="cancelled", seed=0, step=46),
+        DesignProgress(label="plain20", hash="h", status="cancelled", seed=1),
+        DesignProgress(label="plain20", hash="h", status="cancelled", seed=2),
+    ]
+    assert shown_run(runs).seed == 0
+    assert sum(_fraction(d, cfg) for d in runs) / 3 == pytest.approx(46 / 5000 / 3)
+    done = DesignProgress(label="plain20", hash="h", status="done", seed=0, step=5000)
+    diverged = DesignProgress(label="plain20", hash="h", status="diverged", seed=1, step=9)
+    assert _fraction(done, cfg) == _fraction(diverged, cfg) == 1.0
+    running = DesignProgress(label="plain20", hash="h", status="running", seed=1, step=2500)
+    assert shown_run([done, running]).seed == 1 and _fraction(running, cfg) == 0.5

@@ -103,7 +103,7 @@ def _row(job: JobStatus, me: str) -> None:
         f"**{job.name}** · {job.kind} · started by **{who}** · {job.device} · {_progress(job)}"
     )
     if button.button("Stop", key=f"probe_jobs_stop_{job.id}", icon=":material/stop_circle:"):
-        reason = None if ours else f"stopped from another session ({me})"
+        reason = None if ours else f"stopped from another session, by {me}"
         with contextlib.suppress(ProbeError):  # finished and forgotten meanwhile
             get_manager().cancel(job.id, reason=reason)
         st.toast(f"Stopping {job.name} at its next step")

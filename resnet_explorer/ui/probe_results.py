@@ -12,6 +12,7 @@ import streamlit as st
 from resnet_explorer.probes import experiments, stats
 from resnet_explorer.probes.events import ProbeEnd, ProbeEvent
 from resnet_explorer.probes.jobs import DesignProgress, JobStatus
+from resnet_explorer.status import RUN_RESULTS
 from resnet_explorer.ui import probe_charts
 
 EXPERIMENT = "probe_job_experiment"  # the one-click experiment the session's job runs, if any
@@ -25,7 +26,10 @@ def _by_label(status: JobStatus) -> dict[str, list[DesignProgress]]:
 
 
 def _fraction(d: DesignProgress, cfg: dict[str, Any]) -> float:
-    if d.status not in ("pending", "running"):
+    """How much of its budget a run has done: all of it once it ended with a result (done or
+    diverged); a run stopped or failed on the way, only what it reached (a job stopped during
+    its first seed showed full bars, "3 of 3 seeds done")."""
+    if d.status in RUN_RESULTS:
         return 1.0
     if d.status == "pending":
         return 0.0
@@ -34,20 +38,27 @@ def _fraction(d: DesignProgress, cfg: dict[str, Any]) -> float:
     return min(1.0, (d.elapsed or 0) / cfg["seconds"])
 
 
+def shown_run(runs: list[DesignProgress]) -> DesignProgress:
+    """The seed a design's bar speaks of: the running one, else the last that took a step
+    (not a seed a stop cancelled before its first step), else the last that started."""
+    running = [d for d in runs if d.status == "running"]
+    started = [d for d in runs if d.status != "pending"]
+    return (running or [d for d in started if d.step] or started or runs)[-1]
+
+
 def progress_rows(status: JobStatus) -> None:
     """A bar per design: its current seed's step, loss and accuracy, and how many seeds are
     done."""
     cfg = status.config
     for label, runs in _by_label(status).items():
-        current = next((d for d in runs if d.status == "running"), None)
-        current = current or next((d for d in reversed(runs) if d.status != "pending"), runs[0])
+        current = shown_run(runs)
         if cfg["steps"]:
             where = f"step {current.step}/{cfg['steps']}"
         else:
             where = f"step {current.step}, {current.elapsed or 0:.1f}/{cfg['seconds']:g} s"
         parts = [f"**{label}** · {current.status} · {where}"]
         if len(runs) > 1:
-            done = sum(1 for d in runs if d.status not in ("pending", "running"))
+            done = sum(1 for d in runs if d.status in RUN_RESULTS)
             parts.append(f"seed {current.seed} ({done} of {len(runs)} seeds done)")
         if current.loss is not None:
             parts.append(f"loss {current.loss:.3f} · acc {current.acc:.2f}")

@@ -127,16 +127,25 @@ def test_a_job_started_in_one_browser_is_listed_and_stopped_from_another(browser
     grace_context, grace = _new_page(browser)
     try:
         _start_long_probe(ada, app_server, "Ada")
-        grace.goto(f"{app_server}/Probe")
+        assert "probe=p1." in ada.url
+        grace.goto(ada.url)  # Ada's link: her picks and settings
         wait_for_app(grace)
+        steps = grace.get_by_role("spinbutton", name="Steps per design", exact=True)
+        assert steps.input_value() == "5000"
         row = grace.locator('[data-testid="stHorizontalBlock"]').filter(has_text="started by Ada")
         row.first.wait_for(timeout=60_000)
         assert "plain20, resnet20" in row.first.inner_text()
         screenshot(grace, "probe-jobs-of-every-session")
         row.first.locator("button").click()
         wait_for_text(ada, "Stopped:", timeout=60_000)
+        wait_for_text(ada, "plain20 · cancelled", timeout=30_000)  # its bar redrawn too
         body = ada.inner_text("body")
-        assert "stopped from another session" in body and "· cancelled ·" in body
+        assert "stopped from another session, by session " in body and "· cancelled ·" in body
+        # stopped during its first seed: no seed is done, and the bar says how far it got
+        (line,) = [t for t in body.splitlines() if t.startswith("plain20 · cancelled")]
+        assert "· seed 0 (0 of 3 seeds done)" in line, line  # not "seed 2 (3 of 3 ...)"
+        bar = ada.locator('[data-testid="stProgress"] [role="progressbar"]').first
+        assert float(bar.get_attribute("aria-valuenow")) < 50
         grace.get_by_text("Jobs on this server: none is running.").wait_for(timeout=30_000)
     finally:
         ada_context.close()
