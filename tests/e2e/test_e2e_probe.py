@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from e2e.browser import rerun, screenshot, wait_for_app, wait_for_text
+from e2e.browser import rerun, screenshot, wait_for_app, wait_for_text, wait_until
 from e2e.conftest import serve
 from resnet_explorer.store import Store
 
@@ -131,7 +131,13 @@ def test_a_job_started_in_one_browser_is_listed_and_stopped_from_another(browser
         grace.goto(ada.url)  # Ada's link: her picks and settings
         wait_for_app(grace)
         steps = grace.get_by_role("spinbutton", name="Steps per design", exact=True)
-        assert steps.input_value() == "5000"
+        wait_until(
+            grace,
+            "(box) => box.value === '5000'",
+            "the link's 5000 steps in the second browser's 'Steps per design'",
+            arg=steps.element_handle(),
+            timeout=15_000,
+        )
         row = grace.locator('[data-testid="stHorizontalBlock"]').filter(has_text="started by Ada")
         row.first.wait_for(timeout=60_000)
         assert "plain20, resnet20" in row.first.inner_text()
