@@ -642,3 +642,12 @@ def test_field_changes_name_fields_only_one_side_sets(other):
              "resnet50_os8": "output_stride"}[other]  # fmt: skip
     assert any(line.startswith(f"{field}: ") for line in forward)
     assert diff_diagram(a, b).source and diff_diagram(b, a).source
+
+
+def test_a_stochastic_depth_difference_reads_as_each_stage_s_range_of_rates():
+    base = presets.get("resnet50")
+    said = {d.where: d.reason for d in differences(base, base.replace(stochastic_depth=0.1))}
+    assert said["layer1"] == "drop path 0 -> 0..0.013"  # the network's first block keeps 0
+    assert said["layer4"] == "drop path 0 -> 0.087..0.1"
+    assert said["layer4.2"] == "drop path 0 -> 0.1"
+    assert not any("and more" in reason or "e-" in reason for reason in said.values())

@@ -67,7 +67,7 @@ def block_change(a: BlockTrace, b: BlockTrace) -> str:
             f"{shape(map(str, b.in_shape))} -> {shape(map(str, b.out_shape))}"
         )
     if (a.drop_path > 0) != (b.drop_path > 0):
-        return f"drop path {a.drop_path:g} -> {b.drop_path:g}"
+        return f"drop path {a.drop_path:.3g} -> {b.drop_path:.3g}"
     return _ops_change(a.ops, b.ops)
 
 
@@ -80,6 +80,15 @@ def _inner_change(base: str, other: str) -> str:
     if other.startswith(head + ": "):
         return f"{head}: {rest} -> {other.removeprefix(head + ': ')}"
     return f"{base} -> {other}"
+
+
+def _drop_rates(blocks: tuple[BlockTrace, ...]) -> str:
+    """A stage's stochastic-depth rates as a person reads them: '0', '0.05', '0.0067..0.033'
+    (the rate grows block by block through the network)."""
+    if not any(x.drop_path > 0 for x in blocks):
+        return "0"
+    low, high = min(x.drop_path for x in blocks), max(x.drop_path for x in blocks)
+    return f"{low:.2g}" if low == high else f"{low:.2g}..{high:.2g}"
 
 
 def _stage_change(a: tuple[BlockTrace, ...], b: tuple[BlockTrace, ...], inner: str = "") -> str:
@@ -99,6 +108,8 @@ def _stage_change(a: tuple[BlockTrace, ...], b: tuple[BlockTrace, ...], inner: s
         changes.append(f"stride {a[0].stride} -> {b[0].stride}")
     if not changes and inner:
         changes.append(inner)
+    if not changes and _drop_rates(a) != _drop_rates(b):
+        changes.append(f"drop path {_drop_rates(a)} -> {_drop_rates(b)}")
     if not changes:
         inside = {block_change(x, y) for x, y in zip(a, b, strict=False)} - {""}
         if inside:
