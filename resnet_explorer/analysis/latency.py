@@ -587,7 +587,7 @@ def _measure(
     runs as fit in the row's and the sweep's time (at least one): a slow row gets fewer
     samples instead of none, and the sweep's budget is a ceiling (torch's ``Timer.timeit``
     would add two untimed runs to each)."""
-    first, budget = min(runs), min(budget, sweep.remaining() + sum(runs)) - sum(runs)
+    first, budget = min(runs), min(budget - sum(runs), sweep.remaining())
     if sweep.options.sweep_budget_s is None or budget >= 3 * first:
         from torch.utils import benchmark
 

@@ -50,6 +50,11 @@ def _ops_change(a: tuple, b: tuple) -> str:
     return "operations differ"
 
 
+#: What a difference says of a part that one side lacks (`differences`, `compare`).
+NOT_IN_BASELINE, ONLY_IN_A, ONLY_IN_B = "not in the baseline", "only in A", "only in B"
+_ABSENT = (NOT_IN_BASELINE, ONLY_IN_A, ONLY_IN_B)
+
+
 def block_change(a: BlockTrace, b: BlockTrace) -> str:
     """How block ``b`` differs from ``a`` in one line ('' when they are the same)."""
     if a.signature == b.signature:
@@ -108,8 +113,9 @@ def _stage_change(a: tuple[BlockTrace, ...], b: tuple[BlockTrace, ...], inner: s
         changes.append(f"stride {a[0].stride} -> {b[0].stride}")
     if not changes and inner:
         changes.append(inner)
-    if not changes and _drop_rates(a) != _drop_rates(b):
-        changes.append(f"drop path {_drop_rates(a)} -> {_drop_rates(b)}")
+    rates = (_drop_rates(a), _drop_rates(b))
+    if not changes and rates[0] != rates[1]:
+        changes.append(f"drop path {rates[0]} -> {rates[1]}")
     if not changes:
         inside = {block_change(x, y) for x, y in zip(a, b, strict=False)} - {""}
         if inside:
@@ -131,7 +137,7 @@ class Difference:
 
 
 def _trace_differences(
-    base: NetworkTrace, other: NetworkTrace, absent: str = "not in the baseline"
+    base: NetworkTrace, other: NetworkTrace, absent: str = NOT_IN_BASELINE
 ) -> list[Difference]:
     """What differs in ``other``; its stages and blocks that ``base`` lacks read ``absent``."""
     found = []
@@ -198,15 +204,12 @@ def summary(found: list[Difference]) -> list[str]:
     return lines
 
 
-_ABSENT = ("not in the baseline", "only in A", "only in B")
-
-
 def compare(a: NetworkTrace, b: NetworkTrace) -> tuple[Marks, Marks]:
     """Highlights for each side: stem, stages, blocks and head that differ (notes say how A
     becomes B on both sides; what one side lacks reads 'only in A' / 'only in B')."""
-    to_b = _trace_differences(a, b, "only in B")
-    only_a = [d for d in _trace_differences(b, a, "only in A") if d.reason == "only in A"]
-    shared = [d for d in to_b if d.reason != "only in B"]
+    to_b = _trace_differences(a, b, ONLY_IN_B)
+    only_a = [d for d in _trace_differences(b, a, ONLY_IN_A) if d.reason == ONLY_IN_A]
+    shared = [d for d in to_b if d.reason != ONLY_IN_B]
     return marks(shared + only_a), marks(to_b)
 
 
